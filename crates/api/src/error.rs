@@ -1,0 +1,73 @@
+//! The one place where refusals become HTTP: status codes and OCI error bodies.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use registry::RegistryError;
+use serde_json::json;
+
+/// A refusal on `/v2/`, with the headers some errors carry.
+#[derive(Debug)]
+pub struct ApiError {
+    pub error: RegistryError,
+    /// For a 416 on an upload: the session's URL, so a client can resume.
+    pub location: Option<String>,
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(error: RegistryError) -> Self {
+        ApiError {
+            error,
+            location: None,
+        }
+    }
+}
+
+fn status_and_code(e: &RegistryError) -> (StatusCode, &'static str) {
+    use RegistryError::*;
+    match e {
+        BlobUnknown => (StatusCode::NOT_FOUND, "BLOB_UNKNOWN"),
+        BlobUploadUnknown => (StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN"),
+        BlobUploadInvalid(_) => (StatusCode::BAD_REQUEST, "BLOB_UPLOAD_INVALID"),
+        DigestInvalid(_) => (StatusCode::BAD_REQUEST, "DIGEST_INVALID"),
+        ManifestBlobUnknown(_) => (StatusCode::BAD_REQUEST, "MANIFEST_BLOB_UNKNOWN"),
+        ManifestInvalid(_) => (StatusCode::BAD_REQUEST, "MANIFEST_INVALID"),
+        ManifestUnknown | ManifestUnknownForAccept(_) => {
+            (StatusCode::NOT_FOUND, "MANIFEST_UNKNOWN")
+        }
+        NameInvalid(_) => (StatusCode::BAD_REQUEST, "NAME_INVALID"),
+        NameUnknown => (StatusCode::NOT_FOUND, "NAME_UNKNOWN"),
+        SizeInvalid(_) => (StatusCode::BAD_REQUEST, "SIZE_INVALID"),
+        TagInvalid(_) => (StatusCode::BAD_REQUEST, "TAG_INVALID"),
+        Unsupported(_) => (StatusCode::METHOD_NOT_ALLOWED, "UNSUPPORTED"),
+        ManifestTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID"),
+        RangeInvalid { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "BLOB_UPLOAD_INVALID"),
+        Denied(_) => (StatusCode::FORBIDDEN, "DENIED"),
+        Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "UNKNOWN"),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = status_and_code(&self.error);
+        let message = match &self.error {
+            RegistryError::Internal(detail) => {
+                // The detail may name paths or database state: log it, don't send it.
+                tracing::error!(error = %detail, "internal error");
+                "internal error; the server log has details".to_string()
+            }
+            other => other.to_string(),
+        };
+        let body = json!({"errors": [{"code": code, "message": message, "detail": null}]});
+        let mut resp = (status, axum::Json(body)).into_response();
+        let headers = resp.headers_mut();
+        if let RegistryError::RangeInvalid { size } = self.error {
+            if let Ok(v) = HeaderValue::from_str(&crate::v2::range_header(size)) {
+                headers.insert(header::RANGE, v);
+            }
+        }
+        if let Some(loc) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            headers.insert(header::LOCATION, loc);
+        }
+        resp
+    }
+}

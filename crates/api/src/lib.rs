@@ -1,0 +1,67 @@
+//! HTTP: the OCI distribution API under `/v2/`. Handlers parse requests, call the `registry`
+//! domain layer and shape responses; `error` is the one place where domain errors become HTTP.
+
+mod error;
+mod v2;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::Router;
+use registry::Registry;
+use std::time::Instant;
+
+pub use error::ApiError;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub registry: Registry,
+}
+
+/// The whole HTTP surface of berth.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v2", get(v2::base))
+        .route("/v2/", get(v2::base))
+        .route("/v2/{*path}", any(v2::dispatch))
+        .route("/healthz", get(health))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(observe))
+        .with_state(state)
+}
+
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    match state.registry.meta().ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+        }
+    }
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "404 page not found\n").into_response()
+}
+
+/// Adds the API version header and logs requests (never headers: they may carry secrets).
+async fn observe(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = Instant::now();
+    let mut resp = next.run(req).await;
+    resp.headers_mut().insert(
+        "Docker-Distribution-API-Version",
+        HeaderValue::from_static("registry/2.0"),
+    );
+    let status = resp.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::warn!(%method, %path, status, ms, "request failed");
+    } else {
+        tracing::debug!(%method, %path, status, ms, "request");
+    }
+    resp
+}

@@ -1,0 +1,108 @@
+use super::{parse_digest, ApiResult};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use oci::media;
+use registry::{Page, Registry, RegistryError};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// Page size when the client names none, and the most it may ask for.
+const MAX_PAGE: i64 = 10_000;
+
+fn page_params(query: &HashMap<String, String>) -> Result<(i64, Option<&str>), RegistryError> {
+    let n = match query.get("n") {
+        None => MAX_PAGE,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                RegistryError::Unsupported(format!("n={v:?} is not a non-negative integer"))
+            })?
+            .min(MAX_PAGE),
+    };
+    Ok((
+        n,
+        query
+            .get("last")
+            .map(String::as_str)
+            .filter(|s| !s.is_empty()),
+    ))
+}
+
+fn with_link(mut resp: Response, path: &str, n: i64, page: &Page) -> Response {
+    if page.more {
+        if let Some(last) = page.items.last() {
+            let link = format!("<{path}?n={n}&last={}>; rel=\"next\"", encode(last));
+            if let Ok(v) = HeaderValue::from_str(&link) {
+                resp.headers_mut().insert(header::LINK, v);
+            }
+        }
+    }
+    resp
+}
+
+/// Percent-encodes what a tag or repository name may contain that a query may not.
+fn encode(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('/', "%2F")
+        .replace('+', "%2B")
+}
+
+pub async fn tags(reg: &Registry, name: &str, query: &HashMap<String, String>) -> ApiResult {
+    let (n, last) = page_params(query)?;
+    let page = reg.tags(name, last, n).await?;
+    let resp = axum::Json(json!({"name": name, "tags": page.items})).into_response();
+    Ok(with_link(resp, &format!("/v2/{name}/tags/list"), n, &page))
+}
+
+pub async fn catalog(reg: &Registry, query: &HashMap<String, String>) -> ApiResult {
+    let (n, last) = page_params(query)?;
+    let page = reg.catalog(last, n).await?;
+    let resp = axum::Json(json!({"repositories": page.items})).into_response();
+    Ok(with_link(resp, "/v2/_catalog", n, &page))
+}
+
+pub async fn referrers(
+    reg: &Registry,
+    name: &str,
+    digest: &str,
+    query: &HashMap<String, String>,
+) -> ApiResult {
+    let digest = parse_digest(digest)?;
+    let filter = query
+        .get("artifactType")
+        .map(String::as_str)
+        .filter(|s| !s.is_empty());
+    let rows = reg.referrers(name, &digest, filter).await?;
+    let manifests: Vec<Value> = rows
+        .into_iter()
+        .map(|r| {
+            let mut d = json!({"mediaType": r.media_type, "digest": r.digest, "size": r.size});
+            if let Some(t) = r.artifact_type {
+                d["artifactType"] = Value::String(t);
+            }
+            if let Some(a) = r
+                .annotations
+                .and_then(|a| serde_json::from_str::<Value>(&a).ok())
+            {
+                d["annotations"] = a;
+            }
+            d
+        })
+        .collect();
+    let body = json!({"schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": manifests});
+    let mut resp = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, media::OCI_INDEX)],
+        serde_json::to_vec(&body).expect("json serialises"),
+    )
+        .into_response();
+    if filter.is_some() {
+        resp.headers_mut().insert(
+            "OCI-Filters-Applied",
+            HeaderValue::from_static("artifactType"),
+        );
+    }
+    Ok(resp)
+}

@@ -1,0 +1,179 @@
+//! `/v2/`: repository names contain slashes, so routes are told apart from the end of the path.
+
+mod blobs;
+mod lists;
+mod manifests;
+mod uploads;
+
+use crate::{ApiError, AppState};
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::{StreamExt, TryStreamExt};
+use registry::ByteStream;
+use registry::RegistryError;
+use std::collections::HashMap;
+
+pub async fn base() -> Response {
+    (
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        "{}",
+    )
+        .into_response()
+}
+
+/// What a `/v2/…` path addresses.
+#[derive(Debug, PartialEq)]
+enum Route<'a> {
+    Catalog,
+    Tags(&'a str),
+    Manifest(&'a str, &'a str),
+    Blob(&'a str, &'a str),
+    /// Upload session; `None` when opening a new one.
+    Upload(&'a str, Option<&'a str>),
+    Referrers(&'a str, &'a str),
+}
+
+fn parse_route(path: &str) -> Option<Route<'_>> {
+    if path == "_catalog" {
+        return Some(Route::Catalog);
+    }
+    let split = |n: usize| -> Option<(&str, Vec<&str>)> {
+        // Splits off the last n segments; the rest is the repository name.
+        let mut idx = path.len();
+        let mut tail = Vec::with_capacity(n);
+        for _ in 0..n {
+            let slash = path[..idx].rfind('/')?;
+            tail.push(&path[slash + 1..idx]);
+            idx = slash;
+        }
+        tail.reverse();
+        Some((&path[..idx], tail))
+    };
+    if let Some((name, t)) = split(3) {
+        if t[0] == "blobs" && t[1] == "uploads" {
+            return Some(Route::Upload(name, (!t[2].is_empty()).then_some(t[2])));
+        }
+    }
+    let (name, t) = split(2)?;
+    match t[0] {
+        "tags" if t[1] == "list" => Some(Route::Tags(name)),
+        "manifests" => Some(Route::Manifest(name, t[1])),
+        "blobs" if t[1] == "uploads" => Some(Route::Upload(name, None)),
+        "blobs" => Some(Route::Blob(name, t[1])),
+        "referrers" => Some(Route::Referrers(name, t[1])),
+        _ => None,
+    }
+}
+
+pub async fn dispatch(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    method: Method,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(route) = parse_route(&path) else {
+        return (StatusCode::NOT_FOUND, "404 page not found\n").into_response();
+    };
+    let name = match &route {
+        Route::Catalog => None,
+        Route::Tags(n)
+        | Route::Manifest(n, _)
+        | Route::Blob(n, _)
+        | Route::Upload(n, _)
+        | Route::Referrers(n, _) => Some(*n),
+    };
+    if let Some(name) = name {
+        if let Err(e) = registry::check_name(name) {
+            return ApiError::from(e).into_response();
+        }
+    }
+    let reg = &state.registry;
+    let q = &query;
+    let result = match (route, method) {
+        (Route::Catalog, Method::GET) => lists::catalog(reg, q).await,
+        (Route::Tags(n), Method::GET) => lists::tags(reg, n, q).await,
+        (Route::Referrers(n, d), Method::GET) => lists::referrers(reg, n, d, q).await,
+        (Route::Manifest(n, r), Method::GET) => manifests::get(reg, n, r, &headers, false).await,
+        (Route::Manifest(n, r), Method::HEAD) => manifests::get(reg, n, r, &headers, true).await,
+        (Route::Manifest(n, r), Method::PUT) => manifests::put(reg, n, r, &headers, body).await,
+        (Route::Manifest(n, r), Method::DELETE) => manifests::delete(reg, n, r).await,
+        (Route::Blob(n, d), Method::GET) => blobs::get(reg, n, d, &headers, false).await,
+        (Route::Blob(n, d), Method::HEAD) => blobs::get(reg, n, d, &headers, true).await,
+        (Route::Blob(n, d), Method::DELETE) => blobs::delete(reg, n, d).await,
+        (Route::Upload(n, None), Method::POST) => uploads::start(reg, n, q, &headers, body).await,
+        (Route::Upload(n, Some(id)), Method::GET) => uploads::status(reg, n, id).await,
+        (Route::Upload(n, Some(id)), Method::PATCH) => {
+            uploads::patch(reg, n, id, &headers, body).await
+        }
+        (Route::Upload(n, Some(id)), Method::PUT) => {
+            uploads::finish(reg, n, id, q, &headers, body).await
+        }
+        (Route::Upload(n, Some(id)), Method::DELETE) => uploads::cancel(reg, n, id).await,
+        _ => Err(RegistryError::Unsupported("method not allowed on this path".into()).into()),
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub(crate) type ApiResult = Result<Response, ApiError>;
+
+/// `Range` value for an upload holding `size` bytes (distribution's form, no unit).
+pub(crate) fn range_header(size: u64) -> String {
+    format!("0-{}", size.saturating_sub(1))
+}
+
+pub(crate) fn body_stream(body: Body) -> ByteStream {
+    body.into_data_stream()
+        .map_err(std::io::Error::other)
+        .boxed()
+}
+
+pub(crate) fn parse_digest(s: &str) -> Result<oci::Digest, RegistryError> {
+    s.parse()
+        .map_err(|e: oci::DigestError| RegistryError::DigestInvalid(e.to_string()))
+}
+
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_parsed_from_the_end() {
+        assert_eq!(parse_route("_catalog"), Some(Route::Catalog));
+        assert_eq!(parse_route("a/b/tags/list"), Some(Route::Tags("a/b")));
+        assert_eq!(
+            parse_route("a/manifests/latest"),
+            Some(Route::Manifest("a", "latest"))
+        );
+        assert_eq!(
+            parse_route("a/blobs/uploads/"),
+            Some(Route::Upload("a", None))
+        );
+        assert_eq!(
+            parse_route("a/blobs/uploads"),
+            Some(Route::Upload("a", None))
+        );
+        assert_eq!(
+            parse_route("a/b/blobs/uploads/xyz"),
+            Some(Route::Upload("a/b", Some("xyz")))
+        );
+        assert_eq!(
+            parse_route("blobs/blobs/sha256:x"),
+            Some(Route::Blob("blobs", "sha256:x"))
+        );
+        assert_eq!(
+            parse_route("r/referrers/sha256:x"),
+            Some(Route::Referrers("r", "sha256:x"))
+        );
+        assert_eq!(parse_route("r/other/x"), None);
+        assert_eq!(parse_route("x"), None);
+    }
+}

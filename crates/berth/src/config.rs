@@ -1,0 +1,71 @@
+//! Configuration: flags override `BERTH_*` environment variables, which override the TOML
+//! file, which overrides the defaults. With nothing set, berth runs on 127.0.0.1:5000 with
+//! everything under `./berth-data`.
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:5000]
+    #[arg(long, env = "BERTH_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Directory for all local state [default: ./berth-data]
+    #[arg(long, env = "BERTH_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Metadata database URL: sqlite://PATH or postgres://USER@HOST/DB
+    /// [default: SQLite in the data directory]
+    #[arg(long, env = "BERTH_DATABASE")]
+    database: Option<String>,
+    /// TOML configuration file with the same keys (listen, data_dir, database)
+    #[arg(long, env = "BERTH_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: String,
+}
+
+impl Config {
+    pub fn load(args: ServeArgs) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("parsing config file {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let listen = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5000)));
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("berth-data"));
+        let database = match args.database.or(file.database) {
+            Some(url) => url,
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("meta.db").display()),
+        };
+        Ok(Config {
+            listen,
+            data_dir,
+            database,
+        })
+    }
+}

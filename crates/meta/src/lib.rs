@@ -1,0 +1,24 @@
+//! The metadata database, source of truth for repositories, manifests, tags, references, blob
+//! ownership and upload sessions. Nothing outside this crate writes SQL. The same queries run
+//! on SQLite (the embedded default) and PostgreSQL (scale-out); `Dialect` covers the few places
+//! where they differ.
+
+mod db;
+mod migrate;
+mod pulls;
+mod registry;
+
+pub use db::{Dialect, Meta, MetaError};
+pub use pulls::PullRecorder;
+pub use registry::{
+    BlobLink, CatalogPage, ManifestRecord, NewManifest, PutManifestError, ReferrerRow, Repository,
+    TagRow, UploadRow,
+};
+
+/// Milliseconds since the Unix epoch: every timestamp column holds this.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,75 @@
+//! Last-pull times, recorded off the hot path: pulls are noted in memory and written in one
+//! transaction every few seconds, so a manifest GET never waits for a database write. A crash
+//! loses at most one interval of pull times, never pushed content.
+
+use crate::db::{Meta, Result};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct PullRecorder {
+    pending: Arc<Mutex<Pending>>,
+}
+
+#[derive(Default)]
+struct Pending {
+    manifests: HashMap<i64, i64>,
+    tags: HashMap<(i64, String), i64>,
+}
+
+impl PullRecorder {
+    /// Starts the recorder and its flush task.
+    pub fn start(meta: Meta, interval: Duration) -> PullRecorder {
+        let rec = PullRecorder {
+            pending: Arc::new(Mutex::new(Pending::default())),
+        };
+        let task = rec.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = task.flush(&meta).await {
+                    tracing::warn!(error = %e, "could not record pull times");
+                }
+            }
+        });
+        rec
+    }
+
+    /// Notes a pull of manifest `manifest_id`, by `tag` in `repository_id` if pulled by tag.
+    pub fn record(&self, manifest_id: i64, tag: Option<(i64, &str)>) {
+        let now = crate::now_ms();
+        let mut p = self.pending.lock().expect("pull recorder lock");
+        p.manifests.insert(manifest_id, now);
+        if let Some((repo, tag)) = tag {
+            p.tags.insert((repo, tag.to_string()), now);
+        }
+    }
+
+    /// Writes what has accumulated. Called by the task and at shutdown.
+    pub async fn flush(&self, meta: &Meta) -> Result<()> {
+        let batch = std::mem::take(&mut *self.pending.lock().expect("pull recorder lock"));
+        if batch.manifests.is_empty() && batch.tags.is_empty() {
+            return Ok(());
+        }
+        let mut tx = meta.write().await?;
+        for (id, at) in &batch.manifests {
+            sqlx::query("UPDATE manifests SET pulled_at = $1 WHERE id = $2")
+                .bind(*at)
+                .bind(*id)
+                .execute(&mut *tx.tx)
+                .await?;
+        }
+        for ((repo, tag), at) in &batch.tags {
+            sqlx::query("UPDATE tags SET pulled_at = $1 WHERE repository_id = $2 AND name = $3")
+                .bind(*at)
+                .bind(*repo)
+                .bind(tag.as_str())
+                .execute(&mut *tx.tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+}

@@ -1,0 +1,538 @@
+//! Queries for the OCI registry: repositories, blobs and their ownership, manifests and their
+//! references, tags, referrers and upload sessions.
+
+use crate::db::{Meta, Result};
+use crate::now_ms;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct Repository {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct UploadRow {
+    pub id: String,
+    pub repository_id: i64,
+    pub repository: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct BlobLink {
+    pub digest: String,
+    pub size: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ManifestRecord {
+    pub id: i64,
+    pub repository_id: i64,
+    pub digest: String,
+    pub media_type: String,
+    pub content: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TagRow {
+    pub name: String,
+    pub digest: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReferrerRow {
+    pub digest: String,
+    pub media_type: String,
+    pub artifact_type: Option<String>,
+    pub size: i64,
+    /// JSON object text, if the manifest had annotations.
+    pub annotations: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CatalogPage {
+    pub names: Vec<String>,
+    pub more: bool,
+}
+
+/// A parsed manifest, ready to store.
+pub struct NewManifest<'a> {
+    pub digest: &'a str,
+    pub media_type: &'a str,
+    pub artifact_type: Option<&'a str>,
+    pub subject_digest: Option<&'a str>,
+    pub annotations: Option<String>,
+    pub content: &'a [u8],
+    /// Digests of the config and layers.
+    pub blobs: Vec<&'a str>,
+    /// Digests of child manifests (index).
+    pub children: Vec<&'a str>,
+    pub tag: Option<&'a str>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PutManifestError {
+    #[error("blob {0} is not known in this repository")]
+    BlobUnknown(String),
+    #[error("manifest {0} is not known in this repository")]
+    ChildUnknown(String),
+    #[error(transparent)]
+    Meta(#[from] crate::MetaError),
+}
+
+impl From<sqlx::Error> for PutManifestError {
+    fn from(e: sqlx::Error) -> Self {
+        PutManifestError::Meta(e.into())
+    }
+}
+
+impl Meta {
+    pub async fn repository(&self, name: &str) -> Result<Option<Repository>> {
+        let row = sqlx::query("SELECT id, name FROM repositories WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| Repository {
+            id: r.get("id"),
+            name: r.get("name"),
+        }))
+    }
+
+    /// Returns the repository, creating it on first use.
+    pub async fn ensure_repository(&self, name: &str) -> Result<Repository> {
+        if let Some(r) = self.repository(name).await? {
+            return Ok(r);
+        }
+        let mut tx = self.write().await?;
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO repositories (name, created_at, updated_at) VALUES ($1, $2, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(now)
+        .execute(&mut *tx.tx)
+        .await?;
+        let id: i64 = sqlx::query("SELECT id FROM repositories WHERE name = $1")
+            .bind(name)
+            .fetch_one(&mut *tx.tx)
+            .await?
+            .get("id");
+        tx.commit().await?;
+        Ok(Repository {
+            id,
+            name: name.to_string(),
+        })
+    }
+
+    // ---- upload sessions ----
+
+    pub async fn create_upload(&self, id: &str, repository_id: i64) -> Result<()> {
+        let mut tx = self.write().await?;
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO uploads (id, repository_id, created_at, updated_at) VALUES ($1, $2, $3, $3)",
+        )
+        .bind(id)
+        .bind(repository_id)
+        .bind(now)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.commit().await
+    }
+
+    pub async fn upload(&self, id: &str) -> Result<Option<UploadRow>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.repository_id, r.name, u.created_at FROM uploads u JOIN repositories r ON r.id = u.repository_id WHERE u.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| UploadRow {
+            id: r.get("id"),
+            repository_id: r.get("repository_id"),
+            repository: r.get("name"),
+            created_at: r.get("created_at"),
+        }))
+    }
+
+    pub async fn touch_upload(&self, id: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE uploads SET updated_at = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await
+    }
+
+    pub async fn delete_upload(&self, id: &str) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query("DELETE FROM uploads WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// Records a committed blob, links it to the repository and ends the upload session, in
+    /// one transaction.
+    pub async fn commit_blob(
+        &self,
+        repository_id: i64,
+        digest: &str,
+        size: i64,
+        upload_id: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO blobs (digest, size, created_at) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING",
+        )
+        .bind(digest)
+        .bind(size)
+        .bind(now)
+        .execute(&mut *tx.tx)
+        .await?;
+        link_blob(&mut tx.tx, repository_id, digest, now).await?;
+        if let Some(id) = upload_id {
+            sqlx::query("DELETE FROM uploads WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx.tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Size of a blob if it is linked to the repository.
+    pub async fn repository_blob(&self, repository_id: i64, digest: &str) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = $1 AND rb.digest = $2",
+        )
+        .bind(repository_id)
+        .bind(digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.get("size")))
+    }
+
+    /// Size of a blob known anywhere (for mounts), or `None`.
+    pub async fn blob(&self, digest: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT size FROM blobs WHERE digest = $1")
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get("size")))
+    }
+
+    /// Links a blob that `from` owns into `to`. False when `from` does not own it.
+    pub async fn mount_blob(&self, from: i64, to: i64, digest: &str) -> Result<Option<i64>> {
+        let mut tx = self.write().await?;
+        let size: Option<i64> = sqlx::query(
+            "SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = $1 AND rb.digest = $2",
+        )
+        .bind(from)
+        .bind(digest)
+        .fetch_optional(&mut *tx.tx)
+        .await?
+        .map(|r| r.get("size"));
+        if size.is_some() {
+            link_blob(&mut tx.tx, to, digest, now_ms()).await?;
+        }
+        tx.commit().await?;
+        Ok(size)
+    }
+
+    /// Removes a blob from a repository. The bytes stay until garbage collection.
+    pub async fn unlink_blob(&self, repository_id: i64, digest: &str) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let n =
+            sqlx::query("DELETE FROM repository_blobs WHERE repository_id = $1 AND digest = $2")
+                .bind(repository_id)
+                .bind(digest)
+                .execute(&mut *tx.tx)
+                .await?
+                .rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    // ---- manifests and tags ----
+
+    /// Stores a manifest (idempotent by digest), its references and optionally a tag, after
+    /// checking — in the same transaction — that everything it references is in the repository.
+    pub async fn put_manifest(
+        &self,
+        repository_id: i64,
+        m: &NewManifest<'_>,
+    ) -> std::result::Result<i64, PutManifestError> {
+        let mut tx = self.write().await?;
+        for blob in &m.blobs {
+            let found = sqlx::query(
+                "SELECT 1 AS x FROM repository_blobs WHERE repository_id = $1 AND digest = $2",
+            )
+            .bind(repository_id)
+            .bind(*blob)
+            .fetch_optional(&mut *tx.tx)
+            .await?;
+            if found.is_none() {
+                return Err(PutManifestError::BlobUnknown(blob.to_string()));
+            }
+        }
+        for child in &m.children {
+            let found = sqlx::query(
+                "SELECT 1 AS x FROM manifests WHERE repository_id = $1 AND digest = $2",
+            )
+            .bind(repository_id)
+            .bind(*child)
+            .fetch_optional(&mut *tx.tx)
+            .await?;
+            if found.is_none() {
+                return Err(PutManifestError::ChildUnknown(child.to_string()));
+            }
+        }
+        let now = now_ms();
+        let existing =
+            sqlx::query("SELECT id FROM manifests WHERE repository_id = $1 AND digest = $2")
+                .bind(repository_id)
+                .bind(m.digest)
+                .fetch_optional(&mut *tx.tx)
+                .await?;
+        let id: i64 = match existing {
+            Some(row) => row.get("id"),
+            None => {
+                let id: i64 = sqlx::query(
+                    "INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject_digest, annotations, size, content, pushed_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                )
+                .bind(repository_id)
+                .bind(m.digest)
+                .bind(m.media_type)
+                .bind(m.artifact_type)
+                .bind(m.subject_digest)
+                .bind(m.annotations.as_deref())
+                .bind(m.content.len() as i64)
+                .bind(m.content)
+                .bind(now)
+                .fetch_one(&mut *tx.tx)
+                .await?
+                .get("id");
+                for blob in dedup(&m.blobs) {
+                    sqlx::query("INSERT INTO manifest_blobs (manifest_id, digest) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(blob)
+                        .execute(&mut *tx.tx)
+                        .await?;
+                }
+                for child in dedup(&m.children) {
+                    sqlx::query(
+                        "INSERT INTO manifest_children (manifest_id, child_digest) VALUES ($1, $2)",
+                    )
+                    .bind(id)
+                    .bind(child)
+                    .execute(&mut *tx.tx)
+                    .await?;
+                }
+                id
+            }
+        };
+        if let Some(tag) = m.tag {
+            sqlx::query(
+                "INSERT INTO tags (repository_id, name, manifest_id, pushed_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (repository_id, name) DO UPDATE SET manifest_id = excluded.manifest_id, pushed_at = excluded.pushed_at",
+            )
+            .bind(repository_id)
+            .bind(tag)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
+        }
+        sqlx::query("UPDATE repositories SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(repository_id)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn manifest_by_digest(
+        &self,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Option<ManifestRecord>> {
+        let row = sqlx::query(
+            "SELECT m.id, m.repository_id, m.digest, m.media_type, m.content FROM manifests m JOIN repositories r ON r.id = m.repository_id
+             WHERE r.name = $1 AND m.digest = $2",
+        )
+        .bind(repository)
+        .bind(digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(manifest_record))
+    }
+
+    pub async fn manifest_by_tag(
+        &self,
+        repository: &str,
+        tag: &str,
+    ) -> Result<Option<ManifestRecord>> {
+        let row = sqlx::query(
+            "SELECT m.id, m.repository_id, m.digest, m.media_type, m.content FROM tags t
+             JOIN repositories r ON r.id = t.repository_id JOIN manifests m ON m.id = t.manifest_id
+             WHERE r.name = $1 AND t.name = $2",
+        )
+        .bind(repository)
+        .bind(tag)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(manifest_record))
+    }
+
+    /// Deletes a manifest and every tag pointing at it. False if it was not there.
+    pub async fn delete_manifest(&self, repository_id: i64, digest: &str) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query("DELETE FROM manifests WHERE repository_id = $1 AND digest = $2")
+            .bind(repository_id)
+            .bind(digest)
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    pub async fn delete_tag(&self, repository_id: i64, tag: &str) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query("DELETE FROM tags WHERE repository_id = $1 AND name = $2")
+            .bind(repository_id)
+            .bind(tag)
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// Tags in lexical order after `last`, at most `limit` (plus whether more follow).
+    pub async fn list_tags(
+        &self,
+        repository_id: i64,
+        last: Option<&str>,
+        limit: i64,
+    ) -> Result<(Vec<String>, bool)> {
+        let rows = sqlx::query(
+            "SELECT name FROM tags WHERE repository_id = $1 AND name > $2 ORDER BY name LIMIT $3",
+        )
+        .bind(repository_id)
+        .bind(last.unwrap_or(""))
+        .bind(limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut names: Vec<String> = rows.into_iter().map(|r| r.get("name")).collect();
+        let more = names.len() as i64 > limit;
+        names.truncate(limit as usize);
+        Ok((names, more))
+    }
+
+    /// Repository names with at least one manifest, in lexical order after `last`.
+    pub async fn catalog(&self, last: Option<&str>, limit: i64) -> Result<CatalogPage> {
+        let rows = sqlx::query(
+            "SELECT r.name FROM repositories r WHERE r.name > $1
+             AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id)
+             ORDER BY r.name LIMIT $2",
+        )
+        .bind(last.unwrap_or(""))
+        .bind(limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut names: Vec<String> = rows.into_iter().map(|r| r.get("name")).collect();
+        let more = names.len() as i64 > limit;
+        names.truncate(limit as usize);
+        Ok(CatalogPage { names, more })
+    }
+
+    /// Manifests in the repository whose subject is `digest`, whether or not it exists.
+    pub async fn referrers(
+        &self,
+        repository_id: i64,
+        digest: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<ReferrerRow>> {
+        let rows = sqlx::query(
+            "SELECT digest, media_type, artifact_type, size, annotations FROM manifests
+             WHERE repository_id = $1 AND subject_digest = $2 AND ($3 = '' OR artifact_type = $3)
+             ORDER BY pushed_at, digest",
+        )
+        .bind(repository_id)
+        .bind(digest)
+        .bind(artifact_type.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ReferrerRow {
+                digest: r.get("digest"),
+                media_type: r.get("media_type"),
+                artifact_type: r.get("artifact_type"),
+                size: r.get("size"),
+                annotations: r.get("annotations"),
+            })
+            .collect())
+    }
+
+    /// Tags and the manifests they name, for tests and tools.
+    pub async fn tags_of(&self, repository_id: i64) -> Result<Vec<TagRow>> {
+        let rows = sqlx::query(
+            "SELECT t.name, m.digest FROM tags t JOIN manifests m ON m.id = t.manifest_id WHERE t.repository_id = $1 ORDER BY t.name",
+        )
+        .bind(repository_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TagRow {
+                name: r.get("name"),
+                digest: r.get("digest"),
+            })
+            .collect())
+    }
+}
+
+fn manifest_record(r: AnyRow) -> ManifestRecord {
+    ManifestRecord {
+        id: r.get("id"),
+        repository_id: r.get("repository_id"),
+        digest: r.get("digest"),
+        media_type: r.get("media_type"),
+        content: r.get("content"),
+    }
+}
+
+fn dedup<'a>(items: &[&'a str]) -> Vec<&'a str> {
+    let mut v = items.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+async fn link_blob(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    repository_id: i64,
+    digest: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES ($1, $2, $3) ON CONFLICT (repository_id, digest) DO NOTHING",
+    )
+    .bind(repository_id)
+    .bind(digest)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! Manifests, tags, referrers and listings.
+
+use crate::{Registry, RegistryError, Result};
+use meta::{NewManifest, PutManifestError, ReferrerRow};
+use oci::{media, Digest, Manifest, Reference};
+
+/// Result of a manifest push.
+pub struct ManifestPut {
+    pub digest: Digest,
+    pub subject: Option<Digest>,
+}
+
+pub struct PulledManifest {
+    pub digest: String,
+    pub media_type: String,
+    pub content: Vec<u8>,
+}
+
+/// One page of a listing, and whether more follow.
+pub struct Page {
+    pub items: Vec<String>,
+    pub more: bool,
+}
+
+impl Registry {
+    /// Validates and stores a manifest pushed to `repo` under `reference`.
+    pub async fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &Reference,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<ManifestPut> {
+        let manifest = Manifest::parse(body, content_type)?;
+        let digest = match reference {
+            Reference::Digest(d) => {
+                let actual = Digest::of(d.algorithm(), body);
+                if &actual != d {
+                    return Err(RegistryError::DigestInvalid(format!(
+                        "manifest content has digest {actual}, not {d}"
+                    )));
+                }
+                actual
+            }
+            Reference::Tag(_) => Digest::sha256_of(body),
+        };
+        let repository = self.meta.ensure_repository(repo).await?;
+        let annotations = (!manifest.annotations.is_empty())
+            .then(|| serde_json::to_string(&manifest.annotations).expect("map serialises"));
+        let blobs: Vec<&str> = manifest.blobs().map(|d| d.digest.as_str()).collect();
+        let children: Vec<&str> = manifest
+            .children()
+            .iter()
+            .map(|d| d.digest.as_str())
+            .collect();
+        let record = NewManifest {
+            digest: digest.as_str(),
+            media_type: &manifest.media_type,
+            artifact_type: manifest.artifact_type.as_deref(),
+            subject_digest: manifest.subject.as_ref().map(|s| s.digest.as_str()),
+            annotations,
+            content: body,
+            blobs,
+            children,
+            tag: match reference {
+                Reference::Tag(t) => Some(t.as_str()),
+                Reference::Digest(_) => None,
+            },
+        };
+        match self.meta.put_manifest(repository.id, &record).await {
+            Ok(_) => {}
+            Err(PutManifestError::BlobUnknown(d)) | Err(PutManifestError::ChildUnknown(d)) => {
+                return Err(RegistryError::ManifestBlobUnknown(d))
+            }
+            Err(PutManifestError::Meta(e)) => return Err(e.into()),
+        }
+        Ok(ManifestPut {
+            digest,
+            subject: manifest.subject.map(|s| s.digest),
+        })
+    }
+
+    /// Finds a manifest and notes the pull (off the hot path).
+    pub async fn get_manifest(
+        &self,
+        repo: &str,
+        reference: &Reference,
+        record_pull: bool,
+    ) -> Result<PulledManifest> {
+        let found = match reference {
+            Reference::Digest(d) => self.meta.manifest_by_digest(repo, d.as_str()).await?,
+            Reference::Tag(t) => self.meta.manifest_by_tag(repo, t).await?,
+        };
+        let m = found.ok_or(RegistryError::ManifestUnknown)?;
+        if record_pull {
+            match reference {
+                Reference::Tag(t) => self.pulls.record(m.id, Some((m.repository_id, t))),
+                Reference::Digest(_) => self.pulls.record(m.id, None),
+            }
+        }
+        Ok(PulledManifest {
+            digest: m.digest,
+            media_type: m.media_type,
+            content: m.content,
+        })
+    }
+
+    /// Deletes a manifest by digest (with its tags), or only a tag when given a tag.
+    pub async fn delete_manifest(&self, repo: &str, reference: &Reference) -> Result<()> {
+        let repository = self
+            .meta
+            .repository(repo)
+            .await?
+            .ok_or(RegistryError::ManifestUnknown)?;
+        let deleted = match reference {
+            Reference::Digest(d) => self.meta.delete_manifest(repository.id, d.as_str()).await?,
+            Reference::Tag(t) => self.meta.delete_tag(repository.id, t).await?,
+        };
+        if deleted {
+            Ok(())
+        } else {
+            Err(RegistryError::ManifestUnknown)
+        }
+    }
+
+    pub async fn tags(&self, repo: &str, last: Option<&str>, limit: i64) -> Result<Page> {
+        let repository = self
+            .meta
+            .repository(repo)
+            .await?
+            .ok_or(RegistryError::NameUnknown)?;
+        let (items, more) = self.meta.list_tags(repository.id, last, limit).await?;
+        Ok(Page { items, more })
+    }
+
+    pub async fn catalog(&self, last: Option<&str>, limit: i64) -> Result<Page> {
+        let page = self.meta.catalog(last, limit).await?;
+        Ok(Page {
+            items: page.names,
+            more: page.more,
+        })
+    }
+
+    /// Manifests whose subject is `digest`, optionally of one artifact type. A subject that
+    /// does not exist (yet) simply has the referrers pushed for it so far.
+    pub async fn referrers(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<ReferrerRow>> {
+        match self.meta.repository(repo).await? {
+            Some(r) => Ok(self
+                .meta
+                .referrers(r.id, digest.as_str(), artifact_type)
+                .await?),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Whether a stored manifest of `media_type` may be served to a client sending `accept`.
+pub fn acceptable(accept: &[&str], media_type: &str) -> bool {
+    media::accepts(accept, media_type)
+}
