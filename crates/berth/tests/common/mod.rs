@@ -1,0 +1,420 @@
+//! Test harness: starts the real `berth` binary on 127.0.0.1 with its own data directory
+//! (and, when `BERTH_TEST_PG` names a PostgreSQL server, its own fresh database there) and
+//! offers a small HTTP client. No part of berth is mocked.
+#![allow(dead_code)]
+
+use sha2::{Digest as _, Sha256};
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    pub dir: PathBuf,
+    pub port: u16,
+    pub database: Option<String>,
+    child: Option<Child>,
+    extra_env: Vec<(String, String)>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}{}x{}x{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// The PostgreSQL server tests run against, if any (`postgres://user@host:port`).
+pub fn postgres() -> Option<String> {
+    std::env::var("BERTH_TEST_PG")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+fn create_pg_database(base: &str) -> String {
+    let name = unique("berth_test_");
+    let status = Command::new("psql")
+        .arg(format!("{base}/postgres"))
+        .args(["-q", "-c", &format!("CREATE DATABASE {name}")])
+        .status()
+        .expect("run psql");
+    assert!(status.success(), "could not create test database");
+    format!("{base}/{name}")
+}
+
+impl Server {
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    pub fn start_with(env: &[(&str, &str)]) -> Server {
+        let dir = std::env::temp_dir().join(unique("berth-test-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let database = postgres().map(|base| create_pg_database(&base));
+        let mut s = Server {
+            dir,
+            port: free_port(),
+            database,
+            child: None,
+            extra_env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        s.launch();
+        s
+    }
+
+    fn launch(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("server.log"))
+            .unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
+        cmd.arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--data-dir")
+            .arg(self.dir.join("data"))
+            .env("BERTH_LOG", "info,sqlx=warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        if let Some(db) = &self.database {
+            cmd.arg("--database").arg(db);
+        }
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+        self.child = Some(cmd.spawn().expect("start berth"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = ureq::get(&format!("{}/healthz", self.url())).call() {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
+                panic!("berth exited at start ({status}); log:\n{}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "berth did not start; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `127.0.0.1:PORT`, as image references want it.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("server running");
+        let _ = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = c.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "berth did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn restart(&mut self) {
+        if self.child.is_some() {
+            self.terminate();
+        }
+        self.launch();
+    }
+
+    pub fn restart_after_kill9(&mut self) {
+        self.kill9();
+        self.launch();
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.url())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            eprintln!("berth log:\n{}", self.log());
+        }
+    }
+}
+
+/// A response, whatever its status.
+pub struct Resp {
+    pub status: u16,
+    headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    /// The OCI error code of an error body.
+    pub fn error_code(&self) -> String {
+        self.json()["errors"][0]["code"]
+            .as_str()
+            .unwrap_or_else(|| {
+                panic!(
+                    "no OCI error code in {}",
+                    String::from_utf8_lossy(&self.body)
+                )
+            })
+            .to_string()
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+pub struct Client {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Client {
+        Client {
+            base: base.to_string(),
+            agent: ureq::AgentBuilder::new()
+                .redirects(0)
+                .timeout(Duration::from_secs(60))
+                .build(),
+        }
+    }
+
+    /// Sends a request; `path` may be absolute or start with `/`.
+    pub fn req(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Resp {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{}", self.base, path)
+        };
+        let mut r = self.agent.request(method, &url);
+        for (k, v) in headers {
+            r = r.set(k, v);
+        }
+        let result = match body {
+            Some(b) => r.send_bytes(b),
+            None => r.call(),
+        };
+        let resp = match result {
+            Ok(resp) => resp,
+            Err(ureq::Error::Status(_, resp)) => resp,
+            Err(e) => panic!("{method} {path}: transport error {e}"),
+        };
+        Self::collect(resp)
+    }
+
+    /// Sends a body of unknown length (chunked transfer encoding).
+    pub fn req_stream(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Read,
+    ) -> Resp {
+        let mut r = self
+            .agent
+            .request(method, &format!("{}{}", self.base, path));
+        for (k, v) in headers {
+            r = r.set(k, v);
+        }
+        match r.send(body) {
+            Ok(resp) | Err(ureq::Error::Status(_, resp)) => Self::collect(resp),
+            Err(e) => panic!("{method} {path}: transport error {e}"),
+        }
+    }
+
+    fn collect(resp: ureq::Response) -> Resp {
+        let status = resp.status();
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_string())))
+            .collect();
+        let mut body = Vec::new();
+        resp.into_reader().read_to_end(&mut body).unwrap();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.req("GET", path, &[], None)
+    }
+
+    /// Uploads a blob monolithically (POST then PUT) and returns its digest.
+    pub fn push_blob(&self, repo: &str, data: &[u8]) -> String {
+        let digest = sha256(data);
+        let r = self.req("POST", &format!("/v2/{repo}/blobs/uploads/"), &[], None);
+        assert_eq!(r.status, 202, "{}", r.text());
+        let loc = r.header("Location").unwrap().to_string();
+        let sep = if loc.contains('?') { '&' } else { '?' };
+        let r = self.req(
+            "PUT",
+            &format!("{loc}{sep}digest={digest}"),
+            &[("Content-Type", "application/octet-stream")],
+            Some(data),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        digest
+    }
+
+    /// Pushes a manifest and returns the response.
+    pub fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, body: &[u8]) -> Resp {
+        self.req(
+            "PUT",
+            &format!("/v2/{repo}/manifests/{reference}"),
+            &[("Content-Type", media_type)],
+            Some(body),
+        )
+    }
+
+    /// Pushes config + layers and an OCI image manifest tagged `tag`; returns the manifest's
+    /// digest and bytes.
+    pub fn push_image(&self, repo: &str, tag: &str, layers: &[&[u8]]) -> (String, Vec<u8>) {
+        let config = format!(r#"{{"architecture":"amd64","os":"linux","tag":"{tag}"}}"#);
+        let config_digest = self.push_blob(repo, config.as_bytes());
+        let layer_descs: Vec<serde_json::Value> = layers
+            .iter()
+            .map(|l| {
+                let d = self.push_blob(repo, l);
+                serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d, "size": l.len()})
+            })
+            .collect();
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+            "layers": layer_descs,
+        }))
+        .unwrap();
+        let r = self.put_manifest(repo, tag, OCI_MANIFEST, &manifest);
+        assert_eq!(r.status, 201, "{}", r.text());
+        (sha256(&manifest), manifest)
+    }
+}
+
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+pub fn sha256(data: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(data))
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so tests need no rand crate.
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Whether an external client is installed; tests that need it fail loudly when it is not,
+/// because the test command installs them.
+pub fn require_tool(name: &str) -> PathBuf {
+    let out = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .unwrap();
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        !path.is_empty(),
+        "{name} is not installed; run scripts/test.sh, which installs it"
+    );
+    PathBuf::from(path)
+}
+
+pub fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}

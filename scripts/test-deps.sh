@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the real clients the integration tests drive, when missing: skopeo, podman,
+# buildah and umoci from Debian, oras from PyPI; PostgreSQL's client for the test harness.
+set -euo pipefail
+need=()
+for tool in skopeo podman buildah umoci psql; do
+  command -v "$tool" >/dev/null || need+=("$tool")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  pkgs=()
+  for t in "${need[@]}"; do
+    case "$t" in psql) pkgs+=(postgresql-client-15) ;; *) pkgs+=("$t") ;; esac
+  done
+  echo "installing ${pkgs[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+fi
+if ! python3 -c 'import oras' 2>/dev/null; then
+  echo "installing oras (PyPI)" >&2
+  pip install -q 'oras==0.2.43'
+fi
+if ! command -v cargo-nextest >/dev/null; then
+  cargo install --locked cargo-nextest
+fi
