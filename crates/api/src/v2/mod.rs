@@ -7,8 +7,8 @@ mod uploads;
 
 use crate::{ApiError, AppState};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt, TryStreamExt};
 use registry::ByteStream;
@@ -70,13 +70,16 @@ fn parse_route(path: &str) -> Option<Route<'_>> {
 
 pub async fn dispatch(
     State(state): State<AppState>,
-    Path(path): Path<String>,
+    uri: Uri,
     method: Method,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(route) = parse_route(&path) else {
+    // The raw path, not a percent-decoded one: an encoded '/' or '..' must not change which
+    // repository a request names; '%' in a name, tag or digest is simply invalid.
+    let path = uri.path().strip_prefix("/v2/").unwrap_or_default();
+    let Some(route) = parse_route(path) else {
         return (StatusCode::NOT_FOUND, "404 page not found\n").into_response();
     };
     let name = match &route {

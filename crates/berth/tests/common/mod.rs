@@ -243,6 +243,9 @@ impl Client {
             base: base.to_string(),
             agent: ureq::AgentBuilder::new()
                 .redirects(0)
+                // A server may close a connection after refusing a request early; a fresh
+                // connection per request keeps one refusal from failing the next request.
+                .max_idle_connections(0)
                 .timeout(Duration::from_secs(60))
                 .build(),
         }
@@ -367,6 +370,27 @@ impl Client {
         assert_eq!(r.status, 201, "{}", r.text());
         (sha256(&manifest), manifest)
     }
+}
+
+/// Sends raw bytes (for requests a URL library would normalise, like `..` paths) and returns
+/// the status code and the response text. Write errors are ignored: the server may answer and
+/// close before reading everything.
+pub fn raw_request(host: &str, head: &str, body: &[u8]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut sock = std::net::TcpStream::connect(host).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let _ = sock.write_all(head.as_bytes());
+    let _ = sock.write_all(body);
+    let mut out = Vec::new();
+    let _ = sock.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP response: {text:?}"));
+    (status, text)
 }
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
