@@ -172,6 +172,12 @@ impl Server {
         self.launch();
     }
 
+    /// Starts the server again on the same data after it was stopped or killed.
+    pub fn launch_again(&mut self) {
+        assert!(self.child.is_none(), "server still running");
+        self.launch();
+    }
+
     pub fn restart_after_kill9(&mut self) {
         self.kill9();
         self.launch();
@@ -259,6 +265,18 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
     ) -> Resp {
+        self.try_req(method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: transport error {e}"))
+    }
+
+    /// Like `req`, but a transport error (server gone) is returned, not a panic.
+    pub fn try_req(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<Resp, String> {
         let url = if path.starts_with("http") {
             path.to_string()
         } else {
@@ -272,12 +290,10 @@ impl Client {
             Some(b) => r.send_bytes(b),
             None => r.call(),
         };
-        let resp = match result {
-            Ok(resp) => resp,
-            Err(ureq::Error::Status(_, resp)) => resp,
-            Err(e) => panic!("{method} {path}: transport error {e}"),
-        };
-        Self::collect(resp)
+        match result {
+            Ok(resp) | Err(ureq::Error::Status(_, resp)) => Ok(Self::collect(resp)),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     /// Sends a body of unknown length (chunked transfer encoding).
