@@ -264,3 +264,30 @@ fn kill9_during_eight_concurrent_pushes_loses_nothing_acknowledged() {
     );
     assert!(!s.log().contains("panicked"));
 }
+
+#[test]
+fn concurrent_uploads_of_the_same_blob_never_corrupt_it() {
+    let s = Server::start();
+    let data = Arc::new(random_bytes(3 * 1024 * 1024, 77));
+    let digest = sha256(&data);
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let (base, data) = (s.url(), data.clone());
+            std::thread::spawn(move || {
+                let c = Client::new(&base);
+                let repo = format!("same/r{}", i % 3);
+                c.push_blob(&repo, &data)
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), digest);
+    }
+    let c = s.client();
+    for i in 0..3 {
+        assert_eq!(
+            sha256(&c.get(&format!("/v2/same/r{i}/blobs/{digest}")).body),
+            digest
+        );
+    }
+}
