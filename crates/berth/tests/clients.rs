@@ -356,6 +356,10 @@ fn skopeo_copy_all_brings_every_platform_of_an_index() {
     skopeo.run(&[
         "copy",
         "--all",
+        // Byte-for-byte: the OCI layout would otherwise gzip the (uncompressed) layers and
+        // so rewrite the manifests and the index.
+        "--preserve-digests",
+        "--dest-oci-accept-uncompressed-layers",
         "--src-tls-verify=false",
         &format!("docker://{}/{repo}:latest", s.host()),
         &format!("oci:{}:latest", path_str(&layout)),
@@ -389,15 +393,25 @@ fn skopeo_copy_all_brings_every_platform_of_an_index() {
 struct Podman {
     bin: PathBuf,
     dir: PathBuf,
+    /// podman refuses a runroot longer than 50 characters, so this one lies in /tmp rather than
+    /// in the test's directory, and goes when the `Podman` does.
+    runroot: PathBuf,
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.runroot);
+    }
 }
 
 impl Podman {
     fn new(scratch: &Path, registry: &str) -> Podman {
         let bin = require_tool("podman");
         let dir = scratch.join("podman");
+        let runroot = PathBuf::from("/tmp").join(unique("bpr"));
+        fs::create_dir_all(&runroot).unwrap();
         for d in [
             "root",
-            "runroot",
             "tmp",
             "runtime",
             "home/.config/containers/registries.d",
@@ -422,7 +436,7 @@ impl Podman {
             format!(
                 "[storage]\ndriver = \"vfs\"\ngraphroot = \"{}\"\nrunroot = \"{}\"\n",
                 path_str(&dir.join("root")),
-                path_str(&dir.join("runroot")),
+                path_str(&runroot),
             ),
         )
         .unwrap();
@@ -434,7 +448,8 @@ impl Podman {
             ),
         )
         .unwrap();
-        Podman { bin, dir }
+        fs::write(dir.join("auth.json"), r#"{"auths":{}}"#).unwrap();
+        Podman { bin, dir, runroot }
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
@@ -442,7 +457,7 @@ impl Podman {
         cmd.arg("--root")
             .arg(self.dir.join("root"))
             .arg("--runroot")
-            .arg(self.dir.join("runroot"))
+            .arg(&self.runroot)
             .arg("--tmpdir")
             .arg(self.dir.join("tmp"))
             .args(["--storage-driver", "vfs"])
