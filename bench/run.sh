@@ -7,7 +7,8 @@
 #
 # Needs: skopeo, wrk, curl, python3, /usr/bin/docker-registry.
 # Knobs (env): REPS (3), BLOB_REPS (5), WRK_DURATION (10s), BIG_LAYERS (5), BIG_LAYER_MB (20),
-# PAR_IMAGES (8), PAR_LAYER_MB (5), DIST_BIN (/usr/bin/docker-registry), KEEP_TMP (unset).
+# PAR_IMAGES (8), PAR_LAYER_MB (5), DIST_BIN (/usr/bin/docker-registry), KEEP_TMP (unset),
+# ORDER ("berth distribution": which server is measured first).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -78,6 +79,19 @@ print(f"{(int(fields[11]) + int(fields[12])) / int(sys.argv[2]):.3f}")
 EOF
 }
 
+# wrk's "812.00us" / "1.20ms" / "1.01s" to milliseconds.
+to_ms() {
+    python3 -c '
+import sys
+v = sys.stdin.read().strip()
+for suf, f in (("us", 0.001), ("ms", 1), ("s", 1000)):
+    if v.endswith(suf):
+        print(round(float(v[:-len(suf)]) * f, 3)); break
+else:
+    sys.exit("cannot parse wrk latency " + repr(v))
+'
+}
+
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; }
 
 json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
@@ -145,6 +159,7 @@ python3 "$here/mkimage.py" "$work/big" img "$BIG_LAYERS" "$BIG_LAYER_MB" >"$work
 big_bytes=$(json_field "$work/big.json" total_bytes)
 big_layer=$(json_field "$work/big.json" largest_layer)
 big_layer_size=$(json_field "$work/big.json" largest_layer_size)
+big_mb=$((big_bytes / 1000000))
 layout_layers "$work/big" >"$work/big.layers"
 par_bytes=0
 for i in $(seq "$PAR_IMAGES"); do
@@ -170,6 +185,8 @@ bench_server() {
         BERTH_LOG=warn "$BERTH_BIN" serve --listen "127.0.0.1:$port" --data-dir "$dir/data" \
             >"$logf" 2>&1 &
     else
+        # As Debian's packaged /etc/docker/registry/config.yml (in-memory blob descriptor
+        # cache, deletes on), without its htpasswd auth, logging only warnings.
         cat >"$dir/config.yml" <<EOF
 version: 0.1
 log:
@@ -177,6 +194,8 @@ log:
   accesslog:
     disabled: true
 storage:
+  cache:
+    blobdescriptor: inmemory
   filesystem:
     rootdirectory: $dir/data
   delete:
@@ -194,7 +213,7 @@ EOF
     local cpu_start
     cpu_start=$(cpu_s "$server_pid")
     sleep 2
-    record "RSS idle after start (MiB)" "$name" "$(python3 -c "print(round($(rss_kib "$server_pid")/1024,1))")"
+    record "RSS idle, 2 s after start (MiB)" "$name" "$(python3 -c "print(round($(rss_kib "$server_pid")/1024,1))")"
 
     # 1. Big image push and pull, REPS times each.
     local push_times=() pull_times=() push_cpu=0 pull_cpu=0 t0 t1 c0 c1 i
@@ -212,8 +231,8 @@ EOF
             die "[$name] pushed layer digests differ from the source (skopeo recompressed?)"
     done
     log "[$name] push times: ${push_times[*]}"
-    record "Push 100 MB image, median of $REPS (s)" "$name" "$(median "${push_times[@]}")"
-    record "Server CPU per GB pushed (s/GB)" "$name" \
+    record "Push ${big_mb} MB image, median of $REPS (s, lower is better)" "$name" "$(median "${push_times[@]}")"
+    record "Server CPU per GB pushed (s/GB, lower is better)" "$name" \
         "$(python3 -c "print(round($push_cpu / ($REPS * $big_bytes / 1e9), 2))")"
 
     for i in $(seq "$REPS"); do
@@ -230,8 +249,8 @@ EOF
     done
     rm -rf "$dir/pull"
     log "[$name] pull times: ${pull_times[*]}"
-    record "Pull 100 MB image, median of $REPS (s)" "$name" "$(median "${pull_times[@]}")"
-    record "Server CPU per GB pulled (s/GB)" "$name" \
+    record "Pull ${big_mb} MB image, median of $REPS (s, lower is better)" "$name" "$(median "${pull_times[@]}")"
+    record "Server CPU per GB pulled (s/GB, lower is better)" "$name" \
         "$(python3 -c "print(round($pull_cpu / ($REPS * $big_bytes / 1e9), 2))")"
 
     # 2. PAR_IMAGES concurrent pushes to different repositories, REPS times.
@@ -261,27 +280,33 @@ EOF
         done
     done
     log "[$name] $PAR_IMAGES-way concurrent push times: ${par_times[*]}"
-    record "$PAR_IMAGES concurrent pushes, 2×${PAR_LAYER_MB} MB each, median of $REPS (s)" "$name" "$(median "${par_times[@]}")"
+    record "$PAR_IMAGES concurrent pushes, 2×${PAR_LAYER_MB} MB each, median of $REPS (s, lower is better)" "$name" "$(median "${par_times[@]}")"
 
     # 3. Manifest GET requests per second.
     local url="$base/v2/bench/big/manifests/1" code out
     code=$(curl -sS -o "$dir/manifest.json" -w '%{http_code}' -H "Accept: $OCI_MANIFEST" "$url")
     [[ $code == 200 ]] || die "[$name] GET $url gave HTTP $code: $(cat "$dir/manifest.json")"
     grep -q "$OCI_MANIFEST" "$dir/manifest.json" || die "[$name] GET $url did not return the OCI manifest"
-    out=$(wrk -t2 -c16 -d"$WRK_DURATION" -H "Accept: $OCI_MANIFEST" "$url")
+    c0=$(cpu_s "$server_pid")
+    out=$(wrk -t2 -c16 -d"$WRK_DURATION" --latency -H "Accept: $OCI_MANIFEST" "$url")
+    c1=$(cpu_s "$server_pid")
     echo "$out" >"$dir/wrk.txt"
     if grep -qE 'Non-2xx or 3xx responses|Socket errors' <<<"$out"; then
         echo "$out" >&2; tail -50 "$logf" >&2
         die "[$name] wrk saw errors on $url"
     fi
-    record "Manifest GET (wrk -t2 -c16, req/s)" "$name" "$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
-    record "Manifest GET p50 latency (ms)" "$name" "$(awk '$1=="Latency" {print $2}' <<<"$out" | python3 -c '
-import sys
-v = sys.stdin.read().strip()
-for suf, f in (("us", 0.001), ("ms", 1), ("s", 1000)):
-    if v.endswith(suf):
-        print(round(float(v[:-len(suf)]) * f, 3)); break
-')"
+    log "[$name] wrk: $(grep -E 'requests in' <<<"$out" | sed 's/^ *//')"
+    record "Manifest GET (wrk -t2 -c16 -d$WRK_DURATION, req/s, higher is better)" "$name" \
+        "$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+    local nreq
+    nreq=$(awk '/requests in/ {print $1}' <<<"$out")
+    record "Server CPU per 1,000 manifest GETs (ms, lower is better)" "$name" \
+        "$(python3 -c "print(round(($c1 - $c0) * 1e6 / $nreq, 2))")"
+    local pct
+    for pct in 50 99; do
+        record "Manifest GET p$pct latency under that load (ms)" "$name" \
+            "$(awk -v p="$pct%" '$1==p {print $2}' <<<"$out" | to_ms)"
+    done
 
     # 4. Blob GET throughput.
     local blob_times=() w
@@ -294,18 +319,22 @@ for suf, f in (("us", 0.001), ("ms", 1), ("s", 1000)):
         blob_times+=("$t")
     done
     log "[$name] blob GET times: ${blob_times[*]}"
-    record "Blob GET ${big_layer_size} B layer, median of $BLOB_REPS (MB/s)" "$name" \
+    record "Blob GET of the ${big_layer_size}-byte layer, median of $BLOB_REPS (MB/s, higher is better)" "$name" \
         "$(python3 -c "print(round($big_layer_size / 1e6 / $(median "${blob_times[@]}"), 1))")"
 
     # 5. Resources after all the load.
     record "RSS after the load (MiB)" "$name" "$(python3 -c "print(round($(rss_kib "$server_pid")/1024,1))")"
     record "Peak RSS, VmHWM (MiB)" "$name" "$(python3 -c "print(round($(hwm_kib "$server_pid")/1024,1))")"
-    record "Server CPU over the whole run (s)" "$name" \
+    record "Server CPU over the whole run (s; includes the wrk phase, whose request count differs)" "$name" \
         "$(python3 -c "print(round($(cpu_s "$server_pid") - $cpu_start, 2))")"
 
-    if grep -qiE 'error|panic' "$logf"; then
-        log "[$name] server log has errors or warnings:"
-        grep -iE 'error|panic' "$logf" | head -20 >&2
+    # distribution logs every 4xx (e.g. skopeo's HEAD probes for blobs not yet pushed) at
+    # level=error; those are expected and left out here.
+    local bad
+    bad=$(grep -iE 'error|warn|panic|fatal' "$logf" | grep -v 'http.response.status=404' || true)
+    if [[ -n $bad ]]; then
+        log "[$name] server log has errors or warnings (first 20 lines):"
+        head -20 <<<"$bad" >&2
     fi
     kill "$server_pid"
     wait "$server_pid" 2>/dev/null || true
@@ -313,8 +342,9 @@ for suf, f in (("us", 0.001), ("ms", 1), ("s", 1000)):
     du -sb "$dir/data" | awk -v n="$name" '{printf "bench: [%s] data dir holds %d bytes\n", n, $1}' >&2
 }
 
-bench_server berth berth
-bench_server distribution distribution
+for server in ${ORDER:-berth distribution}; do
+    bench_server "$server" "$server"
+done
 
 # ---------------------------------------------------------------------------------------------
 # Report
@@ -346,7 +376,13 @@ for line in open(sys.argv[1]):
 print(f"| metric | berth | distribution {sys.argv[2]} | ratio (berth/distribution) |")
 print("|---|---:|---:|---:|")
 def fmt(v):
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}"
+    if v is None:
+        return "n/a"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 100:
+        return f"{v:.1f}"
+    return f"{v:.3g}"
 for m in order:
     b, d = rows[m].get("berth"), rows[m].get("distribution")
     ratio = f"{b / d:.2f}" if b is not None and d else "n/a"

@@ -193,6 +193,14 @@ impl Drop for Server {
         self.kill9();
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
+            if let Some((base, name)) = self.database.as_deref().and_then(|d| d.rsplit_once('/')) {
+                let _ = Command::new("psql")
+                    .arg(format!("{base}/postgres"))
+                    .args(["-q", "-c", &format!("DROP DATABASE IF EXISTS {name}")])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
         } else {
             eprintln!("berth log:\n{}", self.log());
         }
