@@ -52,7 +52,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 CLK_TCK=$(getconf CLK_TCK)
-results="$work/results.tsv"   # metric <TAB> server <TAB> value <TAB> unit/direction
+results="$work/results.tsv"   # metric <TAB> server <TAB> value
 : >"$results"
 
 # ---------------------------------------------------------------------------------------------
@@ -308,6 +308,19 @@ EOF
             "$(awk -v p="$pct%" '$1==p {print $2}' <<<"$out" | to_ms)"
     done
 
+    # Same load on the trivial version-check endpoint: the cost of the HTTP stack alone, to
+    # tell it apart from the cost of looking the manifest up.
+    code=$(curl -sS -o /dev/null -w '%{http_code}' "$base/v2/")
+    [[ $code == 200 ]] || die "[$name] GET $base/v2/ gave HTTP $code"
+    out=$(wrk -t2 -c16 -d"$WRK_DURATION" "$base/v2/")
+    echo "$out" >"$dir/wrk-base.txt"
+    if grep -qE 'Non-2xx or 3xx responses|Socket errors' <<<"$out"; then
+        echo "$out" >&2
+        die "[$name] wrk saw errors on $base/v2/"
+    fi
+    record "GET /v2/ baseline (same wrk load, req/s, higher is better)" "$name" \
+        "$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+
     # 4. Blob GET throughput.
     local blob_times=() w
     for i in $(seq "$BLOB_REPS"); do
@@ -364,7 +377,7 @@ echo "- skopeo: $(skopeo --version | awk '{print $3}'), wrk, curl $(curl --versi
 echo
 echo "## Results"
 echo
-python3 - "$results" "$dist_version" <<'EOF'
+python3 - "$results" "${dist_version%%+*}" <<'EOF'
 import sys
 rows, order = {}, []
 for line in open(sys.argv[1]):
