@@ -9,7 +9,7 @@ fi
 if ! pg_lsclusters -h | grep -q '^15 \+main'; then
   pg_createcluster 15 main >&2
 fi
-pg_ctlcluster 15 main start 2>/dev/null || true
+pg_ctlcluster 15 main start >&2 2>&1 || true
 for _ in $(seq 1 50); do
   pg_isready -q -h 127.0.0.1 -p 5432 && break
   sleep 0.2
