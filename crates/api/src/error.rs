@@ -11,6 +11,8 @@ pub struct ApiError {
     pub error: RegistryError,
     /// For a 416 on an upload: the session's URL, so a client can resume.
     pub location: Option<String>,
+    /// For a 401: the `WWW-Authenticate` challenge.
+    pub challenge: Option<String>,
 }
 
 impl From<RegistryError> for ApiError {
@@ -18,6 +20,7 @@ impl From<RegistryError> for ApiError {
         ApiError {
             error,
             location: None,
+            challenge: None,
         }
     }
 }
@@ -35,7 +38,8 @@ fn status_and_code(e: &RegistryError) -> (StatusCode, &'static str) {
             (StatusCode::NOT_FOUND, "MANIFEST_UNKNOWN")
         }
         NameInvalid(_) => (StatusCode::BAD_REQUEST, "NAME_INVALID"),
-        NameUnknown => (StatusCode::NOT_FOUND, "NAME_UNKNOWN"),
+        NameUnknown | NameUnknownWhy(_) => (StatusCode::NOT_FOUND, "NAME_UNKNOWN"),
+        Unauthorized(_) => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
         SizeInvalid(_) => (StatusCode::BAD_REQUEST, "SIZE_INVALID"),
         TagInvalid(_) => (StatusCode::BAD_REQUEST, "TAG_INVALID"),
         Unsupported(_) => (StatusCode::METHOD_NOT_ALLOWED, "UNSUPPORTED"),
@@ -67,6 +71,9 @@ impl IntoResponse for ApiError {
         }
         if let Some(loc) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
             headers.insert(header::LOCATION, loc);
+        }
+        if let Some(c) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, c);
         }
         resp
     }

@@ -1,16 +1,22 @@
 //! HTTP: the OCI distribution API under `/v2/`. Handlers parse requests, call the `registry`
 //! domain layer and shape responses; `error` is the one place where domain errors become HTTP.
 
+mod access;
 mod error;
+mod time;
+mod token;
 mod v2;
 
+use auth::{Authenticator, Gate};
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
+use meta::AuditRecorder;
 use registry::Registry;
+use std::sync::Arc;
 use std::time::Instant;
 
 pub use error::ApiError;
@@ -18,6 +24,23 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub registry: Registry,
+    pub auth: Arc<Authenticator>,
+    pub gate: Gate,
+    pub audit: AuditRecorder,
+    pub settings: Arc<Settings>,
+}
+
+/// Behaviour switches of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Base URL clients reach berth at (for the token realm); from the Host header if unset.
+    pub external_url: Option<String>,
+    /// Create a missing project on first push by a user (off by default, as in Harbor).
+    pub auto_create_projects: bool,
+    /// Lifetime of registry tokens.
+    pub token_ttl_secs: i64,
+    /// Let anonymous callers list public repositories in `/v2/_catalog`.
+    pub anonymous_catalog: bool,
 }
 
 /// The whole HTTP surface of berth.
@@ -26,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v2", get(v2::base))
         .route("/v2/", get(v2::base))
         .route("/v2/{*path}", any(v2::dispatch))
+        .route("/service/token", get(token::token))
         .route("/healthz", get(health))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(observe))

@@ -19,9 +19,18 @@ pub struct ServeArgs {
     /// [default: SQLite in the data directory]
     #[arg(long, env = "BERTH_DATABASE")]
     database: Option<String>,
-    /// TOML configuration file with the same keys (listen, data_dir, database)
+    /// TOML configuration file with the same keys (listen, data_dir, database, ...)
     #[arg(long, env = "BERTH_CONFIG")]
     config: Option<PathBuf>,
+    /// URL clients reach berth at, e.g. https://registry.example.com [default: from the Host header]
+    #[arg(long, env = "BERTH_EXTERNAL_URL")]
+    external_url: Option<String>,
+    /// Create a missing project when a user first pushes into it [default: false]
+    #[arg(long, env = "BERTH_AUTO_CREATE_PROJECTS")]
+    auto_create_projects: Option<bool>,
+    /// Lifetime of registry tokens in seconds [default: 1800]
+    #[arg(long, env = "BERTH_TOKEN_TTL")]
+    token_ttl: Option<i64>,
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -30,6 +39,9 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     database: Option<String>,
+    external_url: Option<String>,
+    auto_create_projects: Option<bool>,
+    token_ttl: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +49,9 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub database: String,
+    pub external_url: Option<String>,
+    pub auto_create_projects: bool,
+    pub token_ttl: i64,
 }
 
 impl Config {
@@ -62,10 +77,21 @@ impl Config {
             Some(url) => url,
             None => format!("sqlite://{}?mode=rwc", data_dir.join("meta.db").display()),
         };
+        let token_ttl = args.token_ttl.or(file.token_ttl).unwrap_or(1800);
+        anyhow::ensure!(
+            (60..=86_400).contains(&token_ttl),
+            "token_ttl must be between 60 and 86400 seconds"
+        );
         Ok(Config {
             listen,
             data_dir,
             database,
+            external_url: args.external_url.or(file.external_url),
+            auto_create_projects: args
+                .auto_create_projects
+                .or(file.auto_create_projects)
+                .unwrap_or(false),
+            token_ttl,
         })
     }
 }

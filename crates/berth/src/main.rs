@@ -1,5 +1,6 @@
 //! The `berth` binary: command line, configuration, and the server's life cycle.
 
+mod bootstrap;
 mod config;
 mod serve;
 

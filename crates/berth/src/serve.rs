@@ -2,8 +2,10 @@
 
 use crate::config::Config;
 use anyhow::Context;
-use meta::{Meta, PullRecorder};
+use auth::{Authenticator, Gate, TokenIssuer};
+use meta::{AuditRecorder, Meta, PullRecorder};
 use registry::Registry;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use storage::FsStore;
@@ -17,10 +19,23 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = FsStore::open(config.data_dir.join("storage"))
         .await
         .context("opening blob storage")?;
+    crate::bootstrap::run(&meta).await?;
+    let tokens = TokenIssuer::load_or_create(&config.data_dir.join("token-signing-key.der"))
+        .context("loading the token signing key")?;
     let pulls = PullRecorder::start(meta.clone(), Duration::from_secs(2));
+    let audit = AuditRecorder::start(meta.clone(), Duration::from_secs(1));
     let registry = Registry::new(meta.clone(), Arc::new(store), pulls);
     let app = api::router(api::AppState {
         registry: registry.clone(),
+        auth: Arc::new(Authenticator::new(meta.clone(), tokens)),
+        gate: Gate::new(meta.clone()),
+        audit: audit.clone(),
+        settings: Arc::new(api::Settings {
+            external_url: config.external_url.clone(),
+            auto_create_projects: config.auto_create_projects,
+            token_ttl_secs: config.token_ttl,
+            anonymous_catalog: false,
+        }),
     });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -31,11 +46,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         database = ?meta.dialect(),
         "berth is serving"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("shutting down");
     registry.flush().await;
+    if let Err(e) = audit.flush(&meta).await {
+        tracing::warn!(error = %e, "could not write audit log entries at shutdown");
+    }
     meta.close().await;
     Ok(())
 }

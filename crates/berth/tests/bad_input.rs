@@ -272,7 +272,7 @@ fn oversized_manifest_is_refused_with_413() {
     big.extend(std::iter::repeat_n(b'a', 5 * 1024 * 1024));
     big.extend_from_slice(b"\"}}");
     // Refused from the declared length, before the body is read...
-    let head = format!("PUT /v2/library/a/manifests/big HTTP/1.1\r\nHost: x\r\nContent-Type: {OCI_MANIFEST}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", big.len());
+    let head = format!("PUT /v2/library/a/manifests/big HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: {OCI_MANIFEST}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", basic_header("admin", ADMIN_PASSWORD), big.len());
     let (status, text) = raw_request(&s.host(), &head, b"");
     assert_eq!(status, 413, "{text}");
     assert!(
@@ -280,7 +280,7 @@ fn oversized_manifest_is_refused_with_413() {
         "{text}"
     );
     // ...and, without a declared length, once 4 MiB have been read.
-    let head = format!("PUT /v2/library/a/manifests/big HTTP/1.1\r\nHost: x\r\nContent-Type: {OCI_MANIFEST}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+    let head = format!("PUT /v2/library/a/manifests/big HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: {OCI_MANIFEST}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n", basic_header("admin", ADMIN_PASSWORD));
     let mut chunked = format!("{:x}\r\n", big.len()).into_bytes();
     chunked.extend_from_slice(&big);
     chunked.extend_from_slice(b"\r\n0\r\n\r\n");
@@ -348,7 +348,7 @@ fn send_truncated(s: &Server, path: &str, declared: usize, sent: &[u8]) -> Strin
     let mut sock = std::net::TcpStream::connect(s.host()).unwrap();
     sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();
-    write!(sock, "PUT {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {declared}\r\nContent-Type: application/octet-stream\r\n\r\n", s.host()).unwrap();
+    write!(sock, "PUT {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nContent-Length: {declared}\r\nContent-Type: application/octet-stream\r\n\r\n", s.host(), basic_header("admin", ADMIN_PASSWORD)).unwrap();
     sock.write_all(sent).unwrap();
     sock.shutdown(std::net::Shutdown::Write).unwrap();
     let mut out = String::new();

@@ -43,6 +43,7 @@ fn serve_with_no_flags_uses_5000_and_berth_data() {
         Command::new(env!("CARGO_BIN_EXE_berth"))
             .arg("serve")
             .current_dir(&dir)
+            .env("BERTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env_remove("BERTH_LISTEN")
             .env_remove("BERTH_DATA_DIR")
             .env_remove("BERTH_DATABASE")
@@ -52,7 +53,7 @@ fn serve_with_no_flags_uses_5000_and_berth_data() {
             .unwrap(),
     );
     wait_healthy("127.0.0.1:5000", &mut child.0);
-    let c = Client::new("http://127.0.0.1:5000");
+    let c = Client::new("http://127.0.0.1:5000").with_basic("admin", ADMIN_PASSWORD);
     c.push_image("library/zero", "config", &[b"layer"]);
     assert!(
         dir.join("berth-data/meta.db").exists(),

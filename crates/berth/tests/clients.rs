@@ -105,7 +105,19 @@ struct Skopeo {
     dir: PathBuf,
 }
 
+/// A containers auth file holding the admin's credentials for `host`.
+fn auth_file(host: &str) -> String {
+    use base64::Engine;
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"));
+    format!(r#"{{"auths":{{"{host}":{{"auth":"{token}"}}}}}}"#)
+}
+
 impl Skopeo {
+    /// Logs in as admin to `host` (writes the auth file skopeo reads).
+    fn login(&self, host: &str) {
+        fs::write(self.dir.join("auth.json"), auth_file(host)).unwrap();
+    }
+
     fn new(scratch: &Path) -> Skopeo {
         let bin = require_tool("skopeo");
         let dir = scratch.join("skopeo");
@@ -151,6 +163,7 @@ fn skopeo_copies_alpine_in_inspects_lists_copies_out_and_back_and_deletes() {
     let c = s.client();
     let tmp = scratch(&s);
     let skopeo = Skopeo::new(&tmp);
+    skopeo.login(&s.host());
     let tar = alpine_tar(&tmp);
     let host = s.host();
     let alpine = format!("docker://{host}/library/alpine:3.10.4");
@@ -325,6 +338,7 @@ fn skopeo_copy_all_brings_every_platform_of_an_index() {
     let c = s.client();
     let tmp = scratch(&s);
     let skopeo = Skopeo::new(&tmp);
+    skopeo.login(&s.host());
     let repo = "multi/app";
     let platforms = [("amd64", None), ("arm64", Some("v8"))];
     let images: Vec<(String, Vec<u8>, Vec<u8>)> = platforms
@@ -448,7 +462,7 @@ impl Podman {
             ),
         )
         .unwrap();
-        fs::write(dir.join("auth.json"), r#"{"auths":{}}"#).unwrap();
+        fs::write(dir.join("auth.json"), auth_file(registry)).unwrap();
         Podman { bin, dir, runroot }
     }
 
@@ -600,6 +614,8 @@ class Client(oras.client.OrasClient):
 
 
 client = Client(hostname=host, insecure=True)
+import os
+client.auth.set_basic_auth(os.environ["BERTH_USER"], os.environ["BERTH_PASSWORD"])
 result = {}
 
 
@@ -644,6 +660,9 @@ with open(result_path, "w") as f:
 
 /// Runs `ORAS_SCRIPT` in `dir` (oras only pushes files below the working directory).
 fn run_oras(s: &Server, dir: &Path, repo: &str, mode: &str) -> Value {
+    // oras-py asks for a token once per scope it is challenged with; the project must exist
+    // before its first pull-scoped request (an admin's push auto-creates it in tests).
+    s.client().push_blob(repo, b"project exists");
     let python = require_tool("python3");
     let probe = Command::new(&python)
         .args(["-c", "import oras.client"])
@@ -658,6 +677,8 @@ fn run_oras(s: &Server, dir: &Path, repo: &str, mode: &str) -> Value {
     let result = dir.join("result.json");
     run(Command::new(&python)
         .args(["-c", ORAS_SCRIPT, &s.host(), repo, mode])
+        .env("BERTH_USER", "admin")
+        .env("BERTH_PASSWORD", ADMIN_PASSWORD)
         .arg(&result)
         .arg(dir.join("pulled"))
         .current_dir(dir)

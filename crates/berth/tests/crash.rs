@@ -87,7 +87,7 @@ fn pusher(
     pushed: Arc<Mutex<Vec<Pushed>>>,
     open: Arc<Mutex<Vec<OpenUpload>>>,
 ) {
-    let c = Client::new(&base);
+    let c = Client::new(&base).with_basic("admin", ADMIN_PASSWORD);
     let shared = random_bytes(256 * 1024, 1000);
     let deadline = Instant::now() + Duration::from_secs(30);
     let repo = format!("crash/w{worker}");
@@ -274,7 +274,7 @@ fn concurrent_uploads_of_the_same_blob_never_corrupt_it() {
         .map(|i| {
             let (base, data) = (s.url(), data.clone());
             std::thread::spawn(move || {
-                let c = Client::new(&base);
+                let c = Client::new(&base).with_basic("admin", ADMIN_PASSWORD);
                 let repo = format!("same/r{}", i % 3);
                 c.push_blob(&repo, &data)
             })

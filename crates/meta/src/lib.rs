@@ -7,12 +7,17 @@ mod db;
 mod migrate;
 mod pulls;
 mod registry;
+mod tenancy;
 
 pub use db::{Dialect, Meta, MetaError};
-pub use pulls::PullRecorder;
+pub use pulls::{AuditEntry, AuditRecorder, PullRecorder};
 pub use registry::{
     BlobLink, CatalogPage, ManifestRecord, NewManifest, PutManifestError, ReferrerRow, Repository,
     TagRow, UploadRow,
+};
+pub use tenancy::{
+    ArtifactRow, ArtifactTagRow, AuditFilter, AuditRow, MemberRow, NewRobot, ProjectRow,
+    RepositoryRow, RobotRow, UserRow,
 };
 
 /// Milliseconds since the Unix epoch: every timestamp column holds this.

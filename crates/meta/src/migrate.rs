@@ -4,14 +4,23 @@
 use crate::db::{Dialect, Meta, MetaError, Result};
 use sqlx::Row;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_registry.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_registry.sql")),
+    (2, include_str!("migrations/0002_tenancy.sql")),
+];
 
 fn render(sql: &str, dialect: Dialect) -> String {
     let (pk, bytes) = match dialect {
         Dialect::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"),
         Dialect::Postgres => ("BIGSERIAL PRIMARY KEY", "BYTEA"),
     };
-    sql.replace("{pk}", pk).replace("{bytes}", bytes)
+    // Comments go first: statements are split on ';', which a comment may contain.
+    sql.lines()
+        .map(|l| l.split("--").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("{pk}", pk)
+        .replace("{bytes}", bytes)
 }
 
 pub(crate) async fn run(meta: &Meta) -> Result<()> {

@@ -73,3 +73,88 @@ impl PullRecorder {
         tx.commit().await
     }
 }
+
+/// Audit entries written in batches off the request path, like pull times. A crash loses at
+/// most one interval of entries.
+#[derive(Clone)]
+pub struct AuditRecorder {
+    pending: Arc<Mutex<Vec<AuditEntry>>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub project_id: i64,
+    pub username: String,
+    pub operation: &'static str,
+    pub resource: String,
+    pub resource_type: &'static str,
+    pub op_time: i64,
+}
+
+/// Bound on queued entries, so a stalled database can't grow memory without limit.
+const MAX_PENDING_AUDIT: usize = 100_000;
+
+impl AuditRecorder {
+    pub fn start(meta: Meta, interval: Duration) -> AuditRecorder {
+        let rec = AuditRecorder {
+            pending: Arc::new(Mutex::new(Vec::new())),
+        };
+        let task = rec.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = task.flush(&meta).await {
+                    tracing::warn!(error = %e, "could not write audit log entries");
+                }
+            }
+        });
+        rec
+    }
+
+    pub fn record(
+        &self,
+        project_id: i64,
+        username: &str,
+        operation: &'static str,
+        resource: String,
+        resource_type: &'static str,
+    ) {
+        let mut p = self.pending.lock().expect("audit lock");
+        if p.len() >= MAX_PENDING_AUDIT {
+            tracing::warn!("audit queue full; dropping an entry");
+            return;
+        }
+        p.push(AuditEntry {
+            project_id,
+            username: username.to_string(),
+            operation,
+            resource,
+            resource_type,
+            op_time: crate::now_ms(),
+        });
+    }
+
+    pub async fn flush(&self, meta: &Meta) -> Result<()> {
+        let batch = std::mem::take(&mut *self.pending.lock().expect("audit lock"));
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = meta.write().await?;
+        for e in &batch {
+            sqlx::query(
+                "INSERT INTO audit_logs (project_id, username, operation, resource, resource_type, op_time) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(e.project_id)
+            .bind(e.username.as_str())
+            .bind(e.operation)
+            .bind(e.resource.as_str())
+            .bind(e.resource_type)
+            .bind(e.op_time)
+            .execute(&mut *tx.tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+}

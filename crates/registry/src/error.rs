@@ -24,6 +24,11 @@ pub enum RegistryError {
     NameInvalid(String),
     #[error("repository name not known to registry")]
     NameUnknown,
+    /// NAME_UNKNOWN with an explanation (e.g. a missing project).
+    #[error("{0}")]
+    NameUnknownWhy(String),
+    #[error("{0}")]
+    Unauthorized(String),
     #[error("{0}")]
     SizeInvalid(String),
     #[error("{0}")]

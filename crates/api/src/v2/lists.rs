@@ -1,5 +1,7 @@
 use super::{parse_digest, ApiResult};
-use axum::http::{header, HeaderValue, StatusCode};
+use crate::access::{self, Caller};
+use crate::AppState;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oci::media;
 use registry::{Page, Registry, RegistryError};
@@ -56,11 +58,80 @@ pub async fn tags(reg: &Registry, name: &str, query: &HashMap<String, String>) -
     Ok(with_link(resp, &format!("/v2/{name}/tags/list"), n, &page))
 }
 
-pub async fn catalog(reg: &Registry, query: &HashMap<String, String>) -> ApiResult {
+/// The catalog lists only repositories the caller may see: all for a system admin (or a token
+/// with `registry:catalog:*`), otherwise those in projects where it may list repositories.
+pub async fn catalog(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> ApiResult {
     let (n, last) = page_params(query)?;
-    let page = reg.catalog(last, n).await?;
+    if caller.is_anonymous() && !state.settings.anonymous_catalog {
+        return Err(access::unauthorized(
+            state,
+            headers,
+            Some("registry:catalog:*".into()),
+            "authentication required",
+        ));
+    }
+    let mut items = Vec::new();
+    let mut cursor = last.map(str::to_string);
+    let mut more = false;
+    let mut visible: HashMap<String, bool> = HashMap::new();
+    'scan: loop {
+        let batch = state.registry.catalog(cursor.as_deref(), 1000).await?;
+        for name in batch.items {
+            cursor = Some(name.clone());
+            let project = access::project_of(&name).to_string();
+            let ok = match visible.get(&project) {
+                Some(v) => *v,
+                None => {
+                    let v = sees(state, caller, &project, &name).await?;
+                    visible.insert(project, v);
+                    v
+                }
+            };
+            if ok {
+                if items.len() as i64 == n {
+                    more = true;
+                    break 'scan;
+                }
+                items.push(name);
+            }
+        }
+        if !batch.more {
+            break;
+        }
+    }
+    let page = Page { items, more };
     let resp = axum::Json(json!({"repositories": page.items})).into_response();
     Ok(with_link(resp, "/v2/_catalog", n, &page))
+}
+
+async fn sees(
+    state: &AppState,
+    caller: &Caller,
+    project: &str,
+    repo: &str,
+) -> Result<bool, RegistryError> {
+    match caller {
+        Caller::Token(c) => Ok(c.access.iter().any(|a| {
+            (a.kind == "registry" && a.name == "catalog" && a.actions.iter().any(|x| x == "*"))
+                || (a.kind == "repository"
+                    && a.name == repo
+                    && a.actions.iter().any(|x| x == "pull"))
+        })),
+        Caller::Principal(p) => match state.gate.project(project).await {
+            Ok(Some(proj)) => state
+                .gate
+                .allows_in(p, &proj, "repository", "list")
+                .await
+                .map_err(|e| RegistryError::Internal(e.to_string())),
+            Ok(None) => Ok(p.is_admin()),
+            Err(e) => Err(RegistryError::Internal(e.to_string())),
+        },
+    }
 }
 
 pub async fn referrers(

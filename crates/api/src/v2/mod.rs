@@ -5,27 +5,39 @@ mod lists;
 mod manifests;
 mod uploads;
 
+use crate::access::{self, Caller};
 use crate::{ApiError, AppState};
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt, TryStreamExt};
 use registry::ByteStream;
 use registry::RegistryError;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
-pub async fn base() -> Response {
-    (
-        StatusCode::OK,
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        "{}",
-    )
-        .into_response()
+/// `GET /v2/`: answers 200 to any authenticated caller, and a 401 challenge otherwise, which
+/// is how clients discover the token service and check credentials (`docker login`).
+pub async fn base(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    match access::identify(&state, &headers, Some(peer.ip())).await {
+        Ok(caller) if !caller.is_anonymous() => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            "{}",
+        )
+            .into_response(),
+        Ok(_) => crate::token::base_challenge(&state, &headers).into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// What a `/v2/…` path addresses.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Route<'a> {
     Catalog,
     Tags(&'a str),
@@ -70,6 +82,7 @@ fn parse_route(path: &str) -> Option<Route<'_>> {
 
 pub async fn dispatch(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     uri: Uri,
     method: Method,
     Query(query): Query<HashMap<String, String>>,
@@ -95,10 +108,36 @@ pub async fn dispatch(
             return ApiError::from(e).into_response();
         }
     }
+    let caller = match access::identify(&state, &headers, Some(peer.ip())).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(name) = name {
+        let action = match (&route, &method) {
+            (Route::Manifest(..), &Method::PUT) | (Route::Upload(..), _) => "push",
+            (Route::Manifest(..) | Route::Blob(..), &Method::DELETE) => "delete",
+            _ => "pull",
+        };
+        if let Err(e) = access::authorize_repo(&state, &caller, &headers, name, action).await {
+            return e.into_response();
+        }
+    }
+    let mut query = query;
+    if let (Route::Upload(..), Some(from)) = (&route, query.get("from").cloned()) {
+        // Mounting reads the source repository: without pull access there, ignore `from`
+        // (a new upload session is opened), so nothing about the source leaks.
+        let can_pull = registry::check_name(&from).is_ok()
+            && access::authorize_repo(&state, &caller, &headers, &from, "pull")
+                .await
+                .is_ok();
+        if !can_pull {
+            query.remove("from");
+        }
+    }
     let reg = &state.registry;
     let q = &query;
-    let result = match (route, method) {
-        (Route::Catalog, Method::GET) => lists::catalog(reg, q).await,
+    let result = match (route, method.clone()) {
+        (Route::Catalog, Method::GET) => lists::catalog(&state, &caller, &headers, q).await,
         (Route::Tags(n), Method::GET) => lists::tags(reg, n, q).await,
         (Route::Referrers(n, d), Method::GET) => lists::referrers(reg, n, d, q).await,
         (Route::Manifest(n, r), Method::GET) => manifests::get(reg, n, r, &headers, false).await,
@@ -119,7 +158,47 @@ pub async fn dispatch(
         (Route::Upload(n, Some(id)), Method::DELETE) => uploads::cancel(reg, n, id).await,
         _ => Err(RegistryError::Unsupported("method not allowed on this path".into()).into()),
     };
+    if let (Ok(resp), Some(name)) = (&result, name) {
+        audit(&state, &caller, &route, &method, name, resp);
+    }
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Records pushes, pulls and deletes of artifacts in the audit log (batched, off the hot path).
+fn audit(
+    state: &AppState,
+    caller: &Caller,
+    route: &Route<'_>,
+    method: &Method,
+    name: &str,
+    resp: &Response,
+) {
+    let Route::Manifest(_, reference) = route else {
+        return;
+    };
+    let operation = match *method {
+        Method::GET => "pull",
+        Method::PUT => "create",
+        Method::DELETE => "delete",
+        _ => return,
+    };
+    if !resp.status().is_success() {
+        return;
+    }
+    let state = state.clone();
+    let (user, project, resource) = (
+        caller.name().to_string(),
+        access::project_of(name).to_string(),
+        format!("{name}:{reference}"),
+    );
+    // The project id is looked up from the gate's cache, so this rarely touches the database.
+    tokio::spawn(async move {
+        if let Ok(Some(p)) = state.gate.project(&project).await {
+            state
+                .audit
+                .record(p.id, &user, operation, resource, "artifact");
+        }
+    });
 }
 
 pub(crate) type ApiResult = Result<Response, ApiError>;

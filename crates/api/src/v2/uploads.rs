@@ -91,6 +91,7 @@ pub async fn patch(
     let resume = |e: RegistryError| ApiError {
         error: e,
         location: Some(session_url(name, id)),
+        challenge: None,
     };
     let start = match header_str(headers, header::CONTENT_RANGE.as_str()) {
         None => None,
@@ -144,6 +145,7 @@ pub async fn finish(
             return Err(ApiError {
                 error: RegistryError::RangeInvalid { size },
                 location: Some(session_url(name, id)),
+                challenge: None,
             });
         }
     }

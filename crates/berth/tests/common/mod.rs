@@ -89,6 +89,8 @@ impl Server {
             .open(self.dir.join("server.log"))
             .unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
+        cmd.env("BERTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("BERTH_AUTO_CREATE_PROJECTS", "true");
         cmd.arg("serve")
             .arg("--listen")
             .arg(format!("127.0.0.1:{}", self.port))
@@ -183,7 +185,13 @@ impl Server {
         self.launch();
     }
 
+    /// A client logged in as the system administrator (Basic auth).
     pub fn client(&self) -> Client {
+        Client::new(&self.url()).with_basic("admin", ADMIN_PASSWORD)
+    }
+
+    /// A client without credentials.
+    pub fn anon(&self) -> Client {
         Client::new(&self.url())
     }
 }
@@ -249,6 +257,18 @@ impl Resp {
 pub struct Client {
     base: String,
     agent: ureq::Agent,
+    authorization: Option<String>,
+}
+
+/// The admin password every test server starts with.
+pub const ADMIN_PASSWORD: &str = "Berth-Test-Admin-1";
+
+pub fn basic_header(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
 }
 
 impl Client {
@@ -262,7 +282,18 @@ impl Client {
                 .max_idle_connections(0)
                 .timeout(Duration::from_secs(60))
                 .build(),
+            authorization: None,
         }
+    }
+
+    pub fn with_basic(mut self, user: &str, password: &str) -> Client {
+        self.authorization = Some(basic_header(user, password));
+        self
+    }
+
+    pub fn with_bearer(mut self, token: &str) -> Client {
+        self.authorization = Some(format!("Bearer {token}"));
+        self
     }
 
     /// Sends a request; `path` may be absolute or start with `/`.
@@ -291,6 +322,9 @@ impl Client {
             format!("{}{}", self.base, path)
         };
         let mut r = self.agent.request(method, &url);
+        if let Some(a) = &self.authorization {
+            r = r.set("Authorization", a);
+        }
         for (k, v) in headers {
             r = r.set(k, v);
         }
@@ -315,6 +349,9 @@ impl Client {
         let mut r = self
             .agent
             .request(method, &format!("{}{}", self.base, path));
+        if let Some(a) = &self.authorization {
+            r = r.set("Authorization", a);
+        }
         for (k, v) in headers {
             r = r.set(k, v);
         }
