@@ -3,6 +3,7 @@
 
 mod access;
 mod error;
+mod harbor;
 mod time;
 mod token;
 mod v2;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v2", get(v2::base))
         .route("/v2/", get(v2::base))
         .route("/v2/{*path}", any(v2::dispatch))
+        .merge(harbor::router(state.clone()))
         .route("/service/token", get(token::token))
         .route("/healthz", get(health))
         .fallback(not_found)
@@ -70,12 +72,33 @@ async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "404 page not found\n").into_response()
 }
 
+/// A process-unique id: a random prefix chosen at start and a counter (no syscall per request).
+fn new_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| auth::random_hex(4));
+    format!("{prefix}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
 /// Adds the API version header and logs requests (never headers: they may carry secrets).
 async fn observe(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = Instant::now();
+    // Echo the caller's request id, or make one, so a report can be matched to log lines.
+    let request_id = req
+        .headers()
+        .get("X-Request-Id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(new_request_id);
     let mut resp = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("X-Request-Id", v);
+    }
     resp.headers_mut().insert(
         "Docker-Distribution-API-Version",
         HeaderValue::from_static("registry/2.0"),
@@ -83,9 +106,9 @@ async fn observe(req: Request, next: Next) -> Response {
     let status = resp.status().as_u16();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     if status >= 500 {
-        tracing::warn!(%method, %path, status, ms, "request failed");
+        tracing::warn!(%method, %path, status, ms, request_id, "request failed");
     } else {
-        tracing::debug!(%method, %path, status, ms, "request");
+        tracing::debug!(%method, %path, status, ms, request_id, "request");
     }
     resp
 }

@@ -10,7 +10,7 @@ mod token;
 
 pub use authenticator::{AuthError, Authenticator};
 pub use gate::{Decision, Gate};
-pub use password::{generate_password, generate_secret, hash_secret, verify_secret};
+pub use password::{generate_password, generate_secret, hash_secret, random_hex, verify_secret};
 pub use rbac::{
     project_robot_access, public_permissions, role_permissions, system_robot_access, Action,
     RobotAccess, RobotPermission, Role,

@@ -29,6 +29,13 @@ pub fn verify_secret(secret: &str, hash: &str) -> bool {
     }
 }
 
+/// `bytes` random bytes, hex-encoded (session ids, CSRF tokens).
+pub fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    SystemRandom::new().fill(&mut b).expect("system randomness");
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
 const ALPHANUM: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
 fn random_string(len: usize) -> String {

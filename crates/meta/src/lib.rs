@@ -3,6 +3,7 @@
 //! on SQLite (the embedded default) and PostgreSQL (scale-out); `Dialect` covers the few places
 //! where they differ.
 
+mod browse;
 mod db;
 mod migrate;
 mod pulls;

@@ -970,3 +970,56 @@ fn artifact(r: AnyRow) -> ArtifactRow {
         pulled_at: r.get("pulled_at"),
     }
 }
+
+impl Meta {
+    // ---- portal sessions ----
+
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        // Expired sessions are swept whenever a new one starts.
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(now_ms())
+            .execute(&mut *tx.tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(expires_at)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// The user and CSRF token of a live session.
+    pub async fn session(&self, id_hash: &str) -> Result<Option<(UserRow, String)>> {
+        let row = sqlx::query(
+            "SELECT user_id, csrf FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let csrf: String = row.get("csrf");
+        Ok(self
+            .user_by_id(row.get("user_id"))
+            .await?
+            .map(|u| (u, csrf)))
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<bool> {
+        self.exec_write("DELETE FROM sessions WHERE id_hash = $1", |q| {
+            q.bind(id_hash.to_string())
+        })
+        .await
+    }
+}

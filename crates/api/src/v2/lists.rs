@@ -122,12 +122,21 @@ async fn sees(
                     && a.name == repo
                     && a.actions.iter().any(|x| x == "pull"))
         })),
+        // Listing or pulling a project's repositories both make them visible in the catalog.
         Caller::Principal(p) => match state.gate.project(project).await {
-            Ok(Some(proj)) => state
-                .gate
-                .allows_in(p, &proj, "repository", "list")
-                .await
-                .map_err(|e| RegistryError::Internal(e.to_string())),
+            Ok(Some(proj)) => {
+                let internal = |e: meta::MetaError| RegistryError::Internal(e.to_string());
+                Ok(state
+                    .gate
+                    .allows_in(p, &proj, "repository", "list")
+                    .await
+                    .map_err(internal)?
+                    || state
+                        .gate
+                        .allows_in(p, &proj, "repository", "pull")
+                        .await
+                        .map_err(internal)?)
+            }
             Ok(None) => Ok(p.is_admin()),
             Err(e) => Err(RegistryError::Internal(e.to_string())),
         },

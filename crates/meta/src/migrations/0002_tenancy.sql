@@ -65,3 +65,11 @@ CREATE TABLE audit_logs (
     op_time BIGINT NOT NULL
 );
 CREATE INDEX audit_logs_project ON audit_logs (project_id, op_time);
+
+-- Portal sessions: only a hash of the cookie value is stored.
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    csrf TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);

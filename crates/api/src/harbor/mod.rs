@@ -1,0 +1,167 @@
+//! Harbor's REST API v2.0 under `/api/v2.0`, for the resources berth has: Harbor's paths,
+//! JSON shapes, error body and paging, so Harbor clients and scripts work unchanged.
+//! Handlers resolve the caller (`Ctx`), check Harbor's permission for the operation, and call
+//! `meta`/`registry`.
+
+mod artifacts;
+mod common;
+mod members;
+mod projects;
+mod robots;
+pub mod session;
+mod system;
+mod users;
+
+use crate::AppState;
+use auth::Principal;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use common::{parse_bool, HError};
+use std::net::SocketAddr;
+
+/// The caller of a management API request, and the request's headers.
+pub struct Ctx {
+    pub principal: Principal,
+    pub headers: HeaderMap,
+}
+
+impl Ctx {
+    pub fn header_bool(&self, name: &str) -> bool {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(parse_bool)
+            .unwrap_or(false)
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+        let principal = common::caller(state, &parts.headers, peer)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Ctx {
+            principal,
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let api = Router::new()
+        .route("/health", get(system::health))
+        .route("/ping", get(system::ping))
+        .route("/systeminfo", get(system::systeminfo))
+        .route("/statistics", get(system::statistics))
+        .route("/search", get(system::search))
+        .route("/audit-logs", get(system::audit_logs))
+        .route(
+            "/projects",
+            get(projects::list)
+                .post(projects::create)
+                .head(projects::head),
+        )
+        .route(
+            "/projects/{p}",
+            get(projects::get)
+                .put(projects::update)
+                .delete(projects::delete),
+        )
+        .route("/projects/{p}/_deletable", get(projects::deletable))
+        .route("/projects/{p}/summary", get(projects::summary))
+        .route("/projects/{p}/logs", get(system::project_logs))
+        .route(
+            "/projects/{p}/metadatas",
+            get(projects::metadata_list).post(projects::metadata_add),
+        )
+        .route(
+            "/projects/{p}/metadatas/",
+            get(projects::metadata_list).post(projects::metadata_add),
+        )
+        .route(
+            "/projects/{p}/metadatas/{name}",
+            get(projects::metadata_get)
+                .put(projects::metadata_put)
+                .delete(projects::metadata_delete),
+        )
+        .route(
+            "/projects/{p}/members",
+            get(members::list).post(members::create),
+        )
+        .route(
+            "/projects/{p}/members/{mid}",
+            get(members::get)
+                .put(members::update)
+                .delete(members::delete),
+        )
+        .route("/projects/{p}/robots", get(robots::list_of_project))
+        .route(
+            "/projects/{p}/repositories",
+            get(artifacts::list_repositories),
+        )
+        .route(
+            "/projects/{p}/repositories/{r}",
+            get(artifacts::get_repository)
+                .put(artifacts::update_repository)
+                .delete(artifacts::delete_repository),
+        )
+        .route(
+            "/projects/{p}/repositories/{r}/artifacts",
+            get(artifacts::list),
+        )
+        .route(
+            "/projects/{p}/repositories/{r}/artifacts/{reference}",
+            get(artifacts::get).delete(artifacts::delete),
+        )
+        .route(
+            "/projects/{p}/repositories/{r}/artifacts/{reference}/tags",
+            get(artifacts::list_tags).post(artifacts::create_tag),
+        )
+        .route(
+            "/projects/{p}/repositories/{r}/artifacts/{reference}/tags/{tag}",
+            axum::routing::delete(artifacts::delete_tag),
+        )
+        .route("/repositories", get(artifacts::list_all_repositories))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/current", get(users::current))
+        .route(
+            "/users/current/permissions",
+            get(users::current_permissions),
+        )
+        .route("/users/search", get(users::search))
+        .route(
+            "/users/{id}",
+            get(users::get).put(users::update).delete(users::delete),
+        )
+        .route("/users/{id}/password", axum::routing::put(users::password))
+        .route("/users/{id}/sysadmin", axum::routing::put(users::sysadmin))
+        .route("/robots", get(robots::list).post(robots::create))
+        .route(
+            "/robots/{id}",
+            get(robots::get)
+                .put(robots::update)
+                .patch(robots::refresh)
+                .delete(robots::delete),
+        )
+        .route("/permissions", get(robots::permissions))
+        .fallback(|| async { HError::not_found("no such API endpoint").into_response() })
+        .layer(axum::middleware::from_fn_with_state(state, session::csrf));
+    Router::new()
+        .nest("/api/v2.0", api)
+        .route("/c/login", post(session::login))
+        .route("/c/logout", get(session::logout))
+}
