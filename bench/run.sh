@@ -8,7 +8,12 @@
 # Needs: skopeo, wrk, curl, python3, /usr/bin/docker-registry.
 # Knobs (env): REPS (3), BLOB_REPS (5), WRK_DURATION (10s), BIG_LAYERS (5), BIG_LAYER_MB (20),
 # PAR_IMAGES (8), PAR_LAYER_MB (5), DIST_BIN (/usr/bin/docker-registry), KEEP_TMP (unset),
-# ORDER ("berth distribution": which server is measured first).
+# ORDER ("berth distribution": which server is measured first), BENCH_ADMIN_PASSWORD.
+#
+# berth runs with authentication (its admin password set by BERTH_ADMIN_PASSWORD at first
+# start); distribution runs without any. Both get the same repositories, in berth's public
+# project `library`: pushes and deletes on berth send the admin's credentials, pulls and the
+# read-back checks are anonymous on both.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,6 +28,11 @@ PAR_IMAGES=${PAR_IMAGES:-8}
 PAR_LAYER_MB=${PAR_LAYER_MB:-5}
 DIST_BIN=${DIST_BIN:-/usr/bin/docker-registry}
 OCI_MANIFEST=application/vnd.oci.image.manifest.v1+json
+# berth's admin password for the benchmark (a throwaway server on 127.0.0.1; not a secret).
+ADMIN_USER=admin
+ADMIN_PASSWORD=${BENCH_ADMIN_PASSWORD:-Bench-Admin-12345}
+BIG_REPO=library/big
+PAR_REPO=library/par   # + 1..PAR_IMAGES
 
 die() { echo "bench: FAILED: $*" >&2; exit 1; }
 log() { echo "bench: $*" >&2; }
@@ -93,6 +103,9 @@ else:
 }
 
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; }
+# A berth-only row (distribution has no auth) whose ratio column compares with another
+# row's distribution figure.
+note_ref() { printf '%s\t%s\t%s\n' "$1" "ref" "$2" >>"$results"; }
 
 json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
@@ -115,7 +128,10 @@ wait_ready() {
     local url=$1 pid=$2 logf=$3
     for _ in $(seq 100); do
         kill -0 "$pid" 2>/dev/null || { cat "$logf" >&2; die "server exited at start"; }
-        if curl -fsS -o /dev/null "$url/v2/" 2>/dev/null; then return 0; fi
+        # berth answers an anonymous GET /v2/ with a 401 Bearer challenge; either is "up".
+        case $(curl -sS -o /dev/null -w '%{http_code}' "$url/v2/" 2>/dev/null) in
+            200 | 401) return 0 ;;
+        esac
         sleep 0.1
     done
     cat "$logf" >&2
@@ -124,13 +140,14 @@ wait_ready() {
 
 # Removes an image (manifest, then every blob it references) from a repository, so that the
 # next push of the same image uploads every byte again instead of finding the blobs there.
+# Credentials (berth only) come from the caller's array `auth` (curl arguments, maybe empty).
 delete_image() {
     local base=$1 repo=$2 src=$3
     local mdigest code d
-    mdigest=$(curl -fsS -o /dev/null -D - -H "Accept: $OCI_MANIFEST" "$base/v2/$repo/manifests/1" |
+    mdigest=$(curl -fsS "${auth[@]}" -o /dev/null -D - -H "Accept: $OCI_MANIFEST" "$base/v2/$repo/manifests/1" |
         tr -d '\r' | awk 'tolower($1)=="docker-content-digest:" {print $2}')
     [[ -n $mdigest ]] || die "no Docker-Content-Digest for $repo:1 at $base"
-    code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$base/v2/$repo/manifests/$mdigest")
+    code=$(curl -sS "${auth[@]}" -o /dev/null -w '%{http_code}' -X DELETE "$base/v2/$repo/manifests/$mdigest")
     [[ $code == 202 ]] || die "DELETE manifest $repo@$mdigest at $base: HTTP $code"
     for d in $(layout_layers "$src") $(python3 - "$src" <<'EOF'
 import json, sys, os
@@ -139,15 +156,48 @@ m = json.load(open(os.path.join(d, "index.json")))["manifests"][0]["digest"].spl
 print(json.load(open(os.path.join(d, "blobs", "sha256", m)))["config"]["digest"])
 EOF
     ); do
-        code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$base/v2/$repo/blobs/$d")
+        code=$(curl -sS "${auth[@]}" -o /dev/null -w '%{http_code}' -X DELETE "$base/v2/$repo/blobs/$d")
         [[ $code == 202 ]] || die "DELETE blob $repo@$d at $base: HTTP $code"
-        code=$(curl -sS -o /dev/null -w '%{http_code}' -I "$base/v2/$repo/blobs/$d")
+        code=$(curl -sS "${auth[@]}" -o /dev/null -w '%{http_code}' -I "$base/v2/$repo/blobs/$d")
         [[ $code == 404 ]] || die "blob $repo@$d still there after DELETE at $base: HTTP $code"
     done
 }
 
+# Checks with curl that a manifest GET (extra curl arguments after the tag, e.g. an
+# Authorization header) gives 200 and the OCI manifest, before wrk hammers it.
+check_manifest() { # name url tag [curl args...]
+    local name=$1 url=$2 tag=$3 code
+    shift 3
+    code=$(curl -sS "$@" -o "$work/$name/manifest-$tag.json" -w '%{http_code}' -H "Accept: $OCI_MANIFEST" "$url")
+    [[ $code == 200 ]] || die "[$name] GET $url ($tag) gave HTTP $code: $(cat "$work/$name/manifest-$tag.json")"
+    grep -q "$OCI_MANIFEST" "$work/$name/manifest-$tag.json" ||
+        die "[$name] GET $url ($tag) did not return the OCI manifest"
+}
+
+# Runs wrk -t2 -c16 -d$WRK_DURATION with the given arguments against server_pid, saves its
+# output in OUTFILE and stops the benchmark if wrk saw any non-2xx response or socket error.
+# Sets wrk_out, wrk_rps (req/s) and wrk_cpu_per_1k (server CPU ms per 1,000 requests).
+wrk_load() { # name server-log outfile [wrk args...] url
+    local name=$1 logf=$2 outfile=$3 c0 c1 nreq
+    shift 3
+    c0=$(cpu_s "$server_pid")
+    wrk_out=$(wrk -t2 -c16 -d"$WRK_DURATION" "$@") || die "[$name] wrk failed: wrk $*"
+    c1=$(cpu_s "$server_pid")
+    echo "$wrk_out" >"$outfile"
+    if grep -qE 'Non-2xx or 3xx responses|Socket errors' <<<"$wrk_out"; then
+        echo "$wrk_out" >&2; tail -50 "$logf" >&2
+        die "[$name] wrk saw errors (see above): wrk $*"
+    fi
+    wrk_rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$wrk_out")
+    nreq=$(awk '/requests in/ {print $1}' <<<"$wrk_out")
+    [[ -n $wrk_rps && -n $nreq && $nreq -gt 0 ]] || { echo "$wrk_out" >&2; die "[$name] cannot parse wrk output"; }
+    wrk_cpu_per_1k=$(python3 -c "print(round(($c1 - $c0) * 1e6 / $nreq, 2))")
+    log "[$name] wrk ${outfile##*/}: $(grep -E 'requests in' <<<"$wrk_out" | sed 's/^ *//'), $wrk_rps req/s"
+}
+
+# Credentials (berth only) come from the caller's array `skopeo_dest` (maybe empty).
 push() { # src-layout dest-ref logfile
-    skopeo copy --quiet --preserve-digests --dest-tls-verify=false \
+    skopeo copy --quiet --preserve-digests --dest-tls-verify=false "${skopeo_dest[@]}" \
         "oci:$1:img" "docker://$2" >>"$3" 2>&1
 }
 
@@ -179,10 +229,18 @@ bench_server() {
     base="http://127.0.0.1:$port"
     logf="$dir/server.log"
     local skolog="$dir/skopeo.log"
+    # Credentials for writes (and the authenticated reads of section 3): berth only.
+    # `auth` is read by delete_image, `skopeo_dest` by push.
+    local auth=() skopeo_dest=()
 
     log "[$name] starting on 127.0.0.1:$port"
     if [[ $kind == berth ]]; then
-        BERTH_LOG=warn "$BERTH_BIN" serve --listen "127.0.0.1:$port" --data-dir "$dir/data" \
+        auth=(-u "$ADMIN_USER:$ADMIN_PASSWORD")
+        skopeo_dest=(--dest-creds "$ADMIN_USER:$ADMIN_PASSWORD")
+        # A fresh data dir, so this is the first start: it creates `admin` with this password
+        # and the public project `library`.
+        BERTH_LOG=warn BERTH_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+            "$BERTH_BIN" serve --listen "127.0.0.1:$port" --data-dir "$dir/data" \
             >"$logf" 2>&1 &
     else
         # As Debian's packaged /etc/docker/registry/config.yml (in-memory blob descriptor
@@ -218,15 +276,15 @@ EOF
     # 1. Big image push and pull, REPS times each.
     local push_times=() pull_times=() push_cpu=0 pull_cpu=0 t0 t1 c0 c1 i
     for i in $(seq "$REPS"); do
-        if [[ $i -gt 1 ]]; then delete_image "$base" bench/big "$work/big"; fi
+        if [[ $i -gt 1 ]]; then delete_image "$base" "$BIG_REPO" "$work/big"; fi
         c0=$(cpu_s "$server_pid"); t0=$(now)
-        push "$work/big" "127.0.0.1:$port/bench/big:1" "$skolog" ||
-            { tail -20 "$skolog" >&2; tail -50 "$logf" >&2; die "[$name] push of bench/big:1 (rep $i)"; }
+        push "$work/big" "127.0.0.1:$port/$BIG_REPO:1" "$skolog" ||
+            { tail -20 "$skolog" >&2; tail -50 "$logf" >&2; die "[$name] push of $BIG_REPO:1 (rep $i)"; }
         t1=$(now); c1=$(cpu_s "$server_pid")
         push_times+=("$(elapsed "$t0" "$t1")")
         push_cpu=$(python3 -c "print($push_cpu + $c1 - $c0)")
-        curl -fsS -H "Accept: $OCI_MANIFEST" "$base/v2/bench/big/manifests/1" | manifest_layers >"$dir/pushed.layers" ||
-            die "[$name] cannot read back bench/big:1"
+        curl -fsS -H "Accept: $OCI_MANIFEST" "$base/v2/$BIG_REPO/manifests/1" | manifest_layers >"$dir/pushed.layers" ||
+            die "[$name] cannot read back $BIG_REPO:1"
         cmp -s "$work/big.layers" "$dir/pushed.layers" ||
             die "[$name] pushed layer digests differ from the source (skopeo recompressed?)"
     done
@@ -239,8 +297,8 @@ EOF
         rm -rf "$dir/pull"
         c0=$(cpu_s "$server_pid"); t0=$(now)
         skopeo copy --quiet --preserve-digests --dest-oci-accept-uncompressed-layers \
-            --src-tls-verify=false "docker://127.0.0.1:$port/bench/big:1" "oci:$dir/pull:x" >>"$skolog" 2>&1 ||
-            { tail -20 "$skolog" >&2; tail -50 "$logf" >&2; die "[$name] pull of bench/big:1 (rep $i)"; }
+            --src-tls-verify=false "docker://127.0.0.1:$port/$BIG_REPO:1" "oci:$dir/pull:x" >>"$skolog" 2>&1 ||
+            { tail -20 "$skolog" >&2; tail -50 "$logf" >&2; die "[$name] pull of $BIG_REPO:1 (rep $i)"; }
         t1=$(now); c1=$(cpu_s "$server_pid")
         pull_times+=("$(elapsed "$t0" "$t1")")
         pull_cpu=$(python3 -c "print($pull_cpu + $c1 - $c0)")
@@ -257,12 +315,12 @@ EOF
     local par_times=() pids=() j rc
     for i in $(seq "$REPS"); do
         if [[ $i -gt 1 ]]; then
-            for j in $(seq "$PAR_IMAGES"); do delete_image "$base" "bench/par$j" "$work/par$j"; done
+            for j in $(seq "$PAR_IMAGES"); do delete_image "$base" "$PAR_REPO$j" "$work/par$j"; done
         fi
         pids=()
         t0=$(now)
         for j in $(seq "$PAR_IMAGES"); do
-            push "$work/par$j" "127.0.0.1:$port/bench/par$j:1" "$dir/par$j.log" &
+            push "$work/par$j" "127.0.0.1:$port/$PAR_REPO$j:1" "$dir/par$j.log" &
             pids+=($!)
         done
         rc=0
@@ -270,62 +328,76 @@ EOF
         t1=$(now)
         if [[ $rc -ne 0 ]]; then
             tail -20 "$dir/par$rc.log" >&2; tail -50 "$logf" >&2
-            die "[$name] concurrent push of bench/par$rc:1 failed (rep $i)"
+            die "[$name] concurrent push of $PAR_REPO$rc:1 failed (rep $i)"
         fi
         par_times+=("$(elapsed "$t0" "$t1")")
         for j in $(seq "$PAR_IMAGES"); do
-            curl -fsS -H "Accept: $OCI_MANIFEST" "$base/v2/bench/par$j/manifests/1" | manifest_layers >"$dir/par.layers"
+            curl -fsS -H "Accept: $OCI_MANIFEST" "$base/v2/$PAR_REPO$j/manifests/1" | manifest_layers >"$dir/par.layers"
             layout_layers "$work/par$j" | cmp -s - "$dir/par.layers" ||
-                die "[$name] bench/par$j:1 layer digests differ from the source"
+                die "[$name] $PAR_REPO$j:1 layer digests differ from the source"
         done
     done
     log "[$name] $PAR_IMAGES-way concurrent push times: ${par_times[*]}"
     record "$PAR_IMAGES concurrent pushes, 2×${PAR_LAYER_MB} MB each, median of $REPS (s, lower is better)" "$name" "$(median "${par_times[@]}")"
 
-    # 3. Manifest GET requests per second.
-    local url="$base/v2/bench/big/manifests/1" code out
-    code=$(curl -sS -o "$dir/manifest.json" -w '%{http_code}' -H "Accept: $OCI_MANIFEST" "$url")
-    [[ $code == 200 ]] || die "[$name] GET $url gave HTTP $code: $(cat "$dir/manifest.json")"
-    grep -q "$OCI_MANIFEST" "$dir/manifest.json" || die "[$name] GET $url did not return the OCI manifest"
-    c0=$(cpu_s "$server_pid")
-    out=$(wrk -t2 -c16 -d"$WRK_DURATION" --latency -H "Accept: $OCI_MANIFEST" "$url")
-    c1=$(cpu_s "$server_pid")
-    echo "$out" >"$dir/wrk.txt"
-    if grep -qE 'Non-2xx or 3xx responses|Socket errors' <<<"$out"; then
-        echo "$out" >&2; tail -50 "$logf" >&2
-        die "[$name] wrk saw errors on $url"
-    fi
-    log "[$name] wrk: $(grep -E 'requests in' <<<"$out" | sed 's/^ *//')"
-    record "Manifest GET (wrk -t2 -c16 -d$WRK_DURATION, req/s, higher is better)" "$name" \
-        "$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
-    local nreq
-    nreq=$(awk '/requests in/ {print $1}' <<<"$out")
-    record "Server CPU per 1,000 manifest GETs (ms, lower is better)" "$name" \
-        "$(python3 -c "print(round(($c1 - $c0) * 1e6 / $nreq, 2))")"
+    # 3. Manifest GET requests per second: anonymously on both servers (berth's `library` is
+    # public), and on berth also with a registry token (Bearer) and with Basic credentials.
+    local url="$base/v2/$BIG_REPO/manifests/1" code out
+    local basic_hdr="Authorization: Basic $(printf '%s:%s' "$ADMIN_USER" "$ADMIN_PASSWORD" | base64 -w0)"
+    check_manifest "$name" "$url" anon
+    wrk_load "$name" "$logf" "$dir/wrk-manifest-anon.txt" --latency -H "Accept: $OCI_MANIFEST" "$url"
+    out=$wrk_out
+    record "Manifest GET anonymous (wrk -t2 -c16 -d$WRK_DURATION, req/s, higher is better)" "$name" "$wrk_rps"
+    record "Server CPU per 1,000 manifest GETs, anonymous (ms, lower is better)" "$name" "$wrk_cpu_per_1k"
     local pct
     for pct in 50 99; do
-        record "Manifest GET p$pct latency under that load (ms)" "$name" \
+        record "Manifest GET anonymous, p$pct latency under that load (ms)" "$name" \
             "$(awk -v p="$pct%" '$1==p {print $2}' <<<"$out" | to_ms)"
     done
+    if [[ $kind == berth ]]; then
+        # A pull token for the repository, fetched as the admin (valid 30 minutes).
+        local token
+        token=$(curl -fsS "${auth[@]}" \
+            "$base/service/token?service=harbor-registry&scope=repository:$BIG_REPO:pull" |
+            python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])') ||
+            die "[$name] could not get a registry token from $base/service/token"
+        [[ -n $token ]] || die "[$name] empty registry token"
+        check_manifest "$name" "$url" bearer -H "Authorization: Bearer $token"
+        wrk_load "$name" "$logf" "$dir/wrk-manifest-bearer.txt" --latency -H "Accept: $OCI_MANIFEST" \
+            -H "Authorization: Bearer $token" "$url"
+        record "Manifest GET with Bearer token (same load, req/s, higher is better)" "$name" "$wrk_rps"
+        note_ref "Manifest GET with Bearer token (same load, req/s, higher is better)" \
+            "Manifest GET anonymous (wrk -t2 -c16 -d$WRK_DURATION, req/s, higher is better)"
+        record "Server CPU per 1,000 manifest GETs, Bearer (ms, lower is better)" "$name" "$wrk_cpu_per_1k"
+        note_ref "Server CPU per 1,000 manifest GETs, Bearer (ms, lower is better)" \
+            "Server CPU per 1,000 manifest GETs, anonymous (ms, lower is better)"
+
+        check_manifest "$name" "$url" basic -H "$basic_hdr"
+        wrk_load "$name" "$logf" "$dir/wrk-manifest-basic.txt" --latency -H "Accept: $OCI_MANIFEST" \
+            -H "$basic_hdr" "$url"
+        record "Manifest GET with Basic auth (same load, req/s, higher is better)" "$name" "$wrk_rps"
+        note_ref "Manifest GET with Basic auth (same load, req/s, higher is better)" \
+            "Manifest GET anonymous (wrk -t2 -c16 -d$WRK_DURATION, req/s, higher is better)"
+        record "Server CPU per 1,000 manifest GETs, Basic (ms, lower is better)" "$name" "$wrk_cpu_per_1k"
+        note_ref "Server CPU per 1,000 manifest GETs, Basic (ms, lower is better)" \
+            "Server CPU per 1,000 manifest GETs, anonymous (ms, lower is better)"
+    fi
 
     # Same load on the trivial version-check endpoint: the cost of the HTTP stack alone, to
-    # tell it apart from the cost of looking the manifest up.
-    code=$(curl -sS -o /dev/null -w '%{http_code}' "$base/v2/")
+    # tell it apart from the cost of looking the manifest up. berth answers an anonymous
+    # GET /v2/ with a 401 challenge (as Harbor and Docker Hub do), so it gets Basic credentials.
+    local base_hdr=()
+    [[ $kind == berth ]] && base_hdr=(-H "$basic_hdr")
+    code=$(curl -sS "${base_hdr[@]}" -o /dev/null -w '%{http_code}' "$base/v2/")
     [[ $code == 200 ]] || die "[$name] GET $base/v2/ gave HTTP $code"
-    out=$(wrk -t2 -c16 -d"$WRK_DURATION" "$base/v2/")
-    echo "$out" >"$dir/wrk-base.txt"
-    if grep -qE 'Non-2xx or 3xx responses|Socket errors' <<<"$out"; then
-        echo "$out" >&2
-        die "[$name] wrk saw errors on $base/v2/"
-    fi
-    record "GET /v2/ baseline (same wrk load, req/s, higher is better)" "$name" \
-        "$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+    wrk_load "$name" "$logf" "$dir/wrk-base.txt" "${base_hdr[@]}" "$base/v2/"
+    record "GET /v2/ baseline (same wrk load, req/s, higher is better; berth with Basic auth)" "$name" "$wrk_rps"
 
     # 4. Blob GET throughput.
     local blob_times=() w
     for i in $(seq "$BLOB_REPS"); do
         w=$(curl -sS -o /dev/null -w '%{http_code} %{size_download} %{time_total}' \
-            "$base/v2/bench/big/blobs/$big_layer")
+            "$base/v2/$BIG_REPO/blobs/$big_layer")
         read -r code size t <<<"$w"
         [[ $code == 200 ]] || die "[$name] blob GET gave HTTP $code"
         [[ $size == "$big_layer_size" ]] || die "[$name] blob GET returned $size bytes, not $big_layer_size"
@@ -377,27 +449,4 @@ echo "- skopeo: $(skopeo --version | awk '{print $3}'), wrk, curl $(curl --versi
 echo
 echo "## Results"
 echo
-python3 - "$results" "${dist_version%%+*}" <<'EOF'
-import sys
-rows, order = {}, []
-for line in open(sys.argv[1]):
-    metric, server, value = line.rstrip("\n").split("\t")
-    if metric not in rows:
-        rows[metric] = {}
-        order.append(metric)
-    rows[metric][server] = float(value)
-print(f"| metric | berth | distribution {sys.argv[2]} | ratio (berth/distribution) |")
-print("|---|---:|---:|---:|")
-def fmt(v):
-    if v is None:
-        return "n/a"
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    if abs(v) >= 100:
-        return f"{v:.1f}"
-    return f"{v:.3g}"
-for m in order:
-    b, d = rows[m].get("berth"), rows[m].get("distribution")
-    ratio = f"{b / d:.2f}" if b is not None and d else "n/a"
-    print(f"| {m} | {fmt(b)} | {fmt(d)} | {ratio} |")
-EOF
+python3 "$here/report.py" "$results" "${dist_version%%+*}"

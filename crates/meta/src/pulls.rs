@@ -122,6 +122,18 @@ impl AuditRecorder {
         resource_type: &'static str,
     ) {
         let mut p = self.pending.lock().expect("audit lock");
+        // Repeated pulls of one artifact by one caller within a batch are one entry: a busy
+        // CI loop must not turn the audit log into a second request log.
+        if operation == "pull"
+            && p.iter().rev().take(64).any(|e| {
+                e.operation == "pull"
+                    && e.project_id == project_id
+                    && e.username == username
+                    && e.resource == resource
+            })
+        {
+            return;
+        }
         if p.len() >= MAX_PENDING_AUDIT {
             tracing::warn!("audit queue full; dropping an entry");
             return;

@@ -159,19 +159,21 @@ pub async fn dispatch(
         _ => Err(RegistryError::Unsupported("method not allowed on this path".into()).into()),
     };
     if let (Ok(resp), Some(name)) = (&result, name) {
-        audit(&state, &caller, &route, &method, name, resp);
+        let succeeded = resp.status().is_success();
+        audit(&state, &caller, &route, &method, name, succeeded).await;
     }
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// Records pushes, pulls and deletes of artifacts in the audit log (batched, off the hot path).
-fn audit(
+/// Records pushes, pulls and deletes of artifacts in the audit log (batched, off the hot path;
+/// the project comes from the gate's cache, so this rarely touches the database).
+async fn audit(
     state: &AppState,
     caller: &Caller,
     route: &Route<'_>,
     method: &Method,
     name: &str,
-    resp: &Response,
+    succeeded: bool,
 ) {
     let Route::Manifest(_, reference) = route else {
         return;
@@ -182,23 +184,18 @@ fn audit(
         Method::DELETE => "delete",
         _ => return,
     };
-    if !resp.status().is_success() {
+    if !succeeded {
         return;
     }
-    let state = state.clone();
-    let (user, project, resource) = (
-        caller.name().to_string(),
-        access::project_of(name).to_string(),
-        format!("{name}:{reference}"),
-    );
-    // The project id is looked up from the gate's cache, so this rarely touches the database.
-    tokio::spawn(async move {
-        if let Ok(Some(p)) = state.gate.project(&project).await {
-            state
-                .audit
-                .record(p.id, &user, operation, resource, "artifact");
-        }
-    });
+    if let Ok(Some(p)) = state.gate.project(access::project_of(name)).await {
+        state.audit.record(
+            p.id,
+            caller.name(),
+            operation,
+            format!("{name}:{reference}"),
+            "artifact",
+        );
+    }
 }
 
 pub(crate) type ApiResult = Result<Response, ApiError>;
