@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real clients the integration tests drive, when missing: skopeo, podman,
-# buildah and umoci from Debian, oras from PyPI; PostgreSQL's client for the test harness.
+# buildah and umoci from Debian, oras and harborapi (a Harbor API client) from PyPI; PostgreSQL's client for the test harness.
 set -euo pipefail
 need=()
 for tool in skopeo podman buildah umoci psql; do
@@ -18,6 +18,10 @@ fi
 if ! python3 -c 'import oras' 2>/dev/null; then
   echo "installing oras (PyPI)" >&2
   pip install -q 'oras==0.2.43'
+fi
+if ! python3 -c 'import harborapi' 2>/dev/null; then
+  echo "installing harborapi (PyPI)" >&2
+  pip install -q 'harborapi==0.26.2'
 fi
 if ! command -v cargo-nextest >/dev/null; then
   cargo install --locked cargo-nextest

@@ -160,7 +160,19 @@ pub async fn authorize_repo(
             let granted = claims.access.iter().any(|a| {
                 a.kind == "repository" && a.name == repo && a.actions.iter().any(|x| x == action)
             });
-            return if granted {
+            // A token issued before its project was (re)created grants nothing there, so a
+            // deleted and recreated project can't be reached with an old token (Harbor checks
+            // iat against the project's creation time, with a minute of leeway).
+            let recreated = match state
+                .gate
+                .project(project_of(repo))
+                .await
+                .map_err(internal)?
+            {
+                Some(p) => p.created_at > (claims.iat + 60) * 1000,
+                None => false,
+            };
+            return if granted && !recreated {
                 Ok(())
             } else {
                 Err(unauthorized(

@@ -33,7 +33,7 @@ impl Meta {
     ) -> Result<Option<(i64, i64)>> {
         let row = sqlx::query(
             "SELECT m.id,
-                    m.size + COALESCE((SELECT SUM(b.size) FROM manifest_blobs mb JOIN blobs b ON b.digest = mb.digest WHERE mb.manifest_id = m.id), 0) AS total_size
+                    m.size + CAST(COALESCE((SELECT SUM(b.size) FROM manifest_blobs mb JOIN blobs b ON b.digest = mb.digest WHERE mb.manifest_id = m.id), 0) AS BIGINT) AS total_size
              FROM manifests m WHERE m.repository_id = $1 AND m.digest = $2",
         )
         .bind(repository_id)

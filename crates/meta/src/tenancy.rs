@@ -824,7 +824,7 @@ impl Meta {
     ) -> Result<(Vec<ArtifactRow>, i64)> {
         let rows = sqlx::query(
             "SELECT m.id, m.repository_id, m.digest, m.media_type, m.artifact_type, m.subject_digest, m.annotations, m.content,
-                    m.size + COALESCE((SELECT SUM(b.size) FROM manifest_blobs mb JOIN blobs b ON b.digest = mb.digest WHERE mb.manifest_id = m.id), 0) AS total_size,
+                    m.size + CAST(COALESCE((SELECT SUM(b.size) FROM manifest_blobs mb JOIN blobs b ON b.digest = mb.digest WHERE mb.manifest_id = m.id), 0) AS BIGINT) AS total_size,
                     m.pushed_at, m.pulled_at
              FROM manifests m WHERE m.repository_id = $1 ORDER BY m.pushed_at DESC, m.id DESC LIMIT $2 OFFSET $3",
         )
@@ -845,7 +845,7 @@ impl Meta {
     pub async fn artifact(&self, repository_id: i64, digest: &str) -> Result<Option<ArtifactRow>> {
         Ok(sqlx::query(
             "SELECT m.id, m.repository_id, m.digest, m.media_type, m.artifact_type, m.subject_digest, m.annotations, m.content,
-                    m.size + COALESCE((SELECT SUM(b.size) FROM manifest_blobs mb JOIN blobs b ON b.digest = mb.digest WHERE mb.manifest_id = m.id), 0) AS total_size,
+                    m.size + CAST(COALESCE((SELECT SUM(b.size) FROM manifest_blobs mb JOIN blobs b ON b.digest = mb.digest WHERE mb.manifest_id = m.id), 0) AS BIGINT) AS total_size,
                     m.pushed_at, m.pulled_at
              FROM manifests m WHERE m.repository_id = $1 AND m.digest = $2",
         )
@@ -924,10 +924,11 @@ impl Meta {
         .fetch_one(&self.pool)
         .await?
         .get("n");
-        let storage: i64 = sqlx::query("SELECT COALESCE(SUM(size), 0) AS n FROM blobs")
-            .fetch_one(&self.pool)
-            .await?
-            .get("n");
+        let storage: i64 =
+            sqlx::query("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS n FROM blobs")
+                .fetch_one(&self.pool)
+                .await?
+                .get("n");
         Ok((projects, public, repos, storage))
     }
 }
