@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/service/token", get(token::token))
         .route("/healthz", get(health))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(refuse_control_characters))
         .layer(axum::middleware::from_fn(observe))
         .with_state(state)
 }
@@ -70,6 +71,51 @@ async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> 
 
 async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "404 page not found\n").into_response()
+}
+
+/// Refuses a request whose path or query carries a control character (NUL included) once
+/// percent-decoded: no name, tag, digest or filter may contain one, and some databases can't
+/// store them, so they are stopped before anything looks them up.
+async fn refuse_control_characters(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let bad = |s: &str| {
+        percent_decode_bytes(s)
+            .iter()
+            .any(|b| *b < 0x20 || *b == 0x7f)
+    };
+    if bad(uri.path()) || uri.query().is_some_and(bad) {
+        let message = "the request path or query contains a control character";
+        let body = if uri.path().starts_with("/v2") {
+            serde_json::json!({"errors": [{"code": "NAME_INVALID", "message": message, "detail": null}]})
+        } else {
+            serde_json::json!({"errors": [{"code": "BAD_REQUEST", "message": message}]})
+        };
+        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    }
+    next.run(req).await
+}
+
+fn percent_decode_bytes(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = (b[i] == b'%')
+            .then(|| s.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(v) => {
+                out.push(v);
+                i += 3;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// A process-unique id: a random prefix chosen at start and a counter (no syscall per request).

@@ -137,6 +137,10 @@ impl Authenticator {
     }
 
     async fn check(&self, username: &str, secret: &str) -> Result<Option<Principal>, AuthError> {
+        // No account name holds a control character; such a name never reaches the database.
+        if username.is_empty() || username.chars().any(char::is_control) {
+            return Ok(None);
+        }
         let internal = |e: meta::MetaError| AuthError::Internal(e.to_string());
         if username.starts_with("robot$") {
             let Some(r) = self.meta.robot_by_name(username).await.map_err(internal)? else {

@@ -96,7 +96,16 @@ fn hostile_names_in_api_parameters_are_refused_cleanly() {
             assert!(!token.is_empty());
         }
     }
-    // Malformed JSON bodies, wrong types, dot segments.
+    // Malformed JSON bodies, wrong types, dot segments, NUL characters.
+    let nul_user = r#"{"username":"nul","password":"Passw0rd-1","email":"a\u0000b"}"#;
+    assert_clean(
+        &c.req("POST", "/api/v2.0/users", &[], Some(nul_user.as_bytes())),
+        "NUL in a body",
+    );
+    assert_clean(
+        &c.get("/v2/library/app/tags/list?last=%00"),
+        "NUL in a /v2 query",
+    );
     for body in [
         "{",
         "[]",

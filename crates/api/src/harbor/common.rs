@@ -330,6 +330,12 @@ pub fn time(ms: i64) -> String {
 
 /// Decodes a JSON body, with a message a person can act on.
 pub fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, HError> {
+    // No stored field may hold a NUL (PostgreSQL text can't), so none is accepted.
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(br"\u0000")) {
+        return Err(HError::bad_request(
+            "invalid request body: NUL characters are not allowed",
+        ));
+    }
     serde_json::from_slice(bytes)
         .map_err(|e| HError::bad_request(format!("invalid request body: {e}")))
 }
