@@ -1,7 +1,8 @@
 //! Turns credentials into a `Principal`: Basic (users and robots) and registry tokens.
 //! argon2 is slow by design, so a successful Basic login is remembered for a short while under
 //! a SHA-256 of the credentials (never the credentials themselves); verified tokens are
-//! remembered until they expire. Repeated failures are slowed per user and per source address.
+//! remembered until they expire. Repeated failures are slowed per user and per source address;
+//! successful logins never wait.
 
 use crate::rbac::RobotPermission;
 use crate::token::{now_secs, TokenClaims, TokenIssuer};
@@ -100,10 +101,6 @@ impl Authenticator {
         if let Some(ip) = source {
             keys.push(format!("ip:{ip}"));
         }
-        let delay = self.delay_for(&keys);
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
         let key: [u8; 32] = Sha256::new()
             .chain_update(username.as_bytes())
             .chain_update([0u8])
@@ -129,6 +126,12 @@ impl Authenticator {
                 Ok(p)
             }
             None => {
+                // Only failures wait: a correct login is never slowed by someone else's
+                // guessing from the same address, while repeated guessing gets slower.
+                let delay = self.delay_for(&keys);
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
                 tracing::info!(user = username, source = ?source, "authentication failed");
                 self.record_failure(&keys);
                 Err(AuthError::BadCredentials)

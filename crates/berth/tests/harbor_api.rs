@@ -873,6 +873,17 @@ fn wrong_passwords_are_refused_and_slowed() {
         alice_took.as_millis(),
         admin_took.as_millis()
     );
+    // Only failures wait: someone else's guessing never slows a correct login.
+    for (who, took) in [
+        ("bob", bob_took),
+        ("alice", alice_took),
+        ("admin", admin_took),
+    ] {
+        assert!(
+            took < Duration::from_millis(1500),
+            "{who}'s correct login was slowed: {took:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
