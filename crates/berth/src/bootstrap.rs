@@ -21,9 +21,9 @@ pub async fn run(meta: &Meta) -> anyhow::Result<()> {
             let hash = auth::hash_secret(&password);
             match meta
                 .create_user("admin", "", "system admin", "", &hash, true)
-                .await
+                .await?
             {
-                Ok(id) => {
+                Some(id) => {
                     if generated {
                         // Printed to the terminal once, on purpose, never to the log.
                         eprintln!(
@@ -34,7 +34,7 @@ pub async fn run(meta: &Meta) -> anyhow::Result<()> {
                     id
                 }
                 // Another replica created it at the same moment.
-                Err(_) => {
+                None => {
                     meta.user_by_name("admin")
                         .await?
                         .context("creating the admin user")?

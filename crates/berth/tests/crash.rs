@@ -291,3 +291,25 @@ fn concurrent_uploads_of_the_same_blob_never_corrupt_it() {
         );
     }
 }
+
+#[test]
+fn concurrent_pushes_of_one_image_into_a_new_project_all_succeed() {
+    let s = Server::start();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let base = s.url();
+            std::thread::spawn(move || {
+                let c = Client::new(&base).with_basic("admin", ADMIN_PASSWORD);
+                // Same project (auto-created by whichever push comes first), same repository,
+                // same manifest, same tag.
+                c.push_image("racing/app", "v1", &[b"shared layer"]).0
+            })
+        })
+        .collect();
+    let digests: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(digests.windows(2).all(|w| w[0] == w[1]));
+    let r = s.client().get("/v2/racing/app/manifests/v1");
+    assert_eq!(r.status, 200);
+    assert_eq!(sha256(&r.body), digests[0]);
+    assert!(!s.log().contains("internal error"), "{}", s.log());
+}

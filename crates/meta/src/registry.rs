@@ -295,31 +295,27 @@ impl Meta {
             }
         }
         let now = now_ms();
-        let existing =
-            sqlx::query("SELECT id FROM manifests WHERE repository_id = $1 AND digest = $2")
-                .bind(repository_id)
-                .bind(m.digest)
-                .fetch_optional(&mut *tx.tx)
-                .await?;
-        let id: i64 = match existing {
-            Some(row) => row.get("id"),
-            None => {
-                let id: i64 = sqlx::query(
-                    "INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject_digest, annotations, size, content, pushed_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                )
-                .bind(repository_id)
-                .bind(m.digest)
-                .bind(m.media_type)
-                .bind(m.artifact_type)
-                .bind(m.subject_digest)
-                .bind(m.annotations.as_deref())
-                .bind(m.content.len() as i64)
-                .bind(m.content)
-                .bind(now)
-                .fetch_one(&mut *tx.tx)
-                .await?
-                .get("id");
+        // ON CONFLICT: two concurrent pushes of the same manifest both succeed; the second
+        // finds the first's row.
+        let inserted: Option<i64> = sqlx::query(
+            "INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject_digest, annotations, size, content, pushed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (repository_id, digest) DO NOTHING RETURNING id",
+        )
+        .bind(repository_id)
+        .bind(m.digest)
+        .bind(m.media_type)
+        .bind(m.artifact_type)
+        .bind(m.subject_digest)
+        .bind(m.annotations.as_deref())
+        .bind(m.content.len() as i64)
+        .bind(m.content)
+        .bind(now)
+        .fetch_optional(&mut *tx.tx)
+        .await?
+        .map(|r| r.get("id"));
+        let id: i64 = match inserted {
+            Some(id) => {
                 for blob in dedup(&m.blobs) {
                     sqlx::query("INSERT INTO manifest_blobs (manifest_id, digest) VALUES ($1, $2)")
                         .bind(id)
@@ -337,6 +333,14 @@ impl Meta {
                     .await?;
                 }
                 id
+            }
+            None => {
+                sqlx::query("SELECT id FROM manifests WHERE repository_id = $1 AND digest = $2")
+                    .bind(repository_id)
+                    .bind(m.digest)
+                    .fetch_one(&mut *tx.tx)
+                    .await?
+                    .get("id")
             }
         };
         if let Some(tag) = m.tag {

@@ -173,6 +173,7 @@ fn contains_pattern(s: &str) -> String {
 impl Meta {
     // ---- users ----
 
+    /// Creates a user; `None` when the name is taken.
     pub async fn create_user(
         &self,
         username: &str,
@@ -181,12 +182,12 @@ impl Meta {
         comment: &str,
         password_hash: &str,
         sysadmin: bool,
-    ) -> Result<i64> {
+    ) -> Result<Option<i64>> {
         let mut tx = self.write().await?;
         let now = now_ms();
-        let id: i64 = sqlx::query(
+        let id: Option<i64> = sqlx::query(
             "INSERT INTO users (username, email, realname, comment, password_hash, sysadmin, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (username) DO NOTHING RETURNING id",
         )
         .bind(username)
         .bind(email)
@@ -195,9 +196,9 @@ impl Meta {
         .bind(password_hash)
         .bind(sysadmin as i64)
         .bind(now)
-        .fetch_one(&mut *tx.tx)
+        .fetch_optional(&mut *tx.tx)
         .await?
-        .get("id");
+        .map(|r| r.get("id"));
         tx.commit().await?;
         Ok(id)
     }
@@ -316,15 +317,20 @@ impl Meta {
         if exists.is_some() {
             return Ok(None);
         }
-        let id: i64 = sqlx::query(
-            "INSERT INTO projects (name, owner_id, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+        // ON CONFLICT: a concurrent creator of the same name wins cleanly, not with an error.
+        let Some(row) = sqlx::query(
+            "INSERT INTO projects (name, owner_id, created_at, updated_at) VALUES ($1, $2, $3, $3)
+             ON CONFLICT (name) DO NOTHING RETURNING id",
         )
         .bind(name)
         .bind(owner_id)
         .bind(now)
-        .fetch_one(&mut *tx.tx)
+        .fetch_optional(&mut *tx.tx)
         .await?
-        .get("id");
+        else {
+            return Ok(None);
+        };
+        let id: i64 = row.get("id");
         for (k, v) in metadata {
             sqlx::query(
                 "INSERT INTO project_metadata (project_id, name, value) VALUES ($1, $2, $3)",
@@ -529,16 +535,20 @@ impl Meta {
             return Ok(None);
         }
         let now = now_ms();
-        let id: i64 = sqlx::query(
-            "INSERT INTO project_members (project_id, user_id, role_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
+        let Some(row) = sqlx::query(
+            "INSERT INTO project_members (project_id, user_id, role_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+             ON CONFLICT (project_id, user_id) DO NOTHING RETURNING id",
         )
         .bind(project_id)
         .bind(user_id)
         .bind(role_id)
         .bind(now)
-        .fetch_one(&mut *tx.tx)
+        .fetch_optional(&mut *tx.tx)
         .await?
-        .get("id");
+        else {
+            return Ok(None);
+        };
+        let id: i64 = row.get("id");
         tx.commit().await?;
         Ok(Some(id))
     }
@@ -603,7 +613,7 @@ impl Meta {
         let now = now_ms();
         let row = sqlx::query(&format!(
             "INSERT INTO robots (name, description, level, project_id, secret_hash, permissions, duration, expires_at, disabled, creator, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {ROBOT_COLS}"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT (name) DO NOTHING RETURNING {ROBOT_COLS}"
         ))
         .bind(r.name)
         .bind(r.description)
@@ -616,10 +626,10 @@ impl Meta {
         .bind(r.disabled as i64)
         .bind(r.creator)
         .bind(now)
-        .fetch_one(&mut *tx.tx)
+        .fetch_optional(&mut *tx.tx)
         .await?;
         tx.commit().await?;
-        Ok(Some(robot(row)))
+        Ok(row.map(robot))
     }
 
     pub async fn robot_by_name(&self, name: &str) -> Result<Option<RobotRow>> {

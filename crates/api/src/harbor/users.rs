@@ -110,7 +110,7 @@ pub async fn create(ctx: Ctx, State(state): State<AppState>, body_bytes: Bytes) 
         return Err(HError::conflict(format!("user {username} already exists")));
     }
     let hash = auth::hash_secret(&password);
-    let id = meta
+    let Some(id) = meta
         .create_user(
             &username,
             &req.email.unwrap_or_default(),
@@ -119,7 +119,10 @@ pub async fn create(ctx: Ctx, State(state): State<AppState>, body_bytes: Bytes) 
             &hash,
             false,
         )
-        .await?;
+        .await?
+    else {
+        return Err(HError::conflict(format!("user {username} already exists")));
+    };
     state
         .audit
         .record(0, ctx.principal.name(), "create", username, "user");
