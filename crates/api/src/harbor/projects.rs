@@ -120,7 +120,7 @@ pub async fn project_json(
 
 /// Projects the caller may see: all for admins, otherwise public ones and those it belongs to
 /// (robots: those their permissions name).
-async fn visible(state: &AppState, p: &Principal) -> Result<Vec<ProjectRow>, HError> {
+pub async fn visible(state: &AppState, p: &Principal) -> Result<Vec<ProjectRow>, HError> {
     let all = state.registry.meta().all_projects().await?;
     let member_of: Vec<i64> = match p {
         Principal::User {

@@ -5,7 +5,6 @@ use super::artifacts::project_named;
 use super::common::*;
 use super::Ctx;
 use crate::AppState;
-use auth::Principal;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
@@ -73,38 +72,6 @@ pub async fn systeminfo(ctx: Ctx, State(state): State<AppState>) -> HResult {
     Ok(ok_json(v))
 }
 
-/// Projects the caller may see: all for admins, else public ones and those it belongs to
-/// (robots: those their permissions name).
-async fn visible_projects(state: &AppState, p: &Principal) -> Result<Vec<ProjectRow>, HError> {
-    let all = state.registry.meta().all_projects().await?;
-    let member_of: Vec<i64> = match p {
-        Principal::User {
-            id, admin: false, ..
-        } => state
-            .registry
-            .meta()
-            .memberships(*id)
-            .await?
-            .into_iter()
-            .map(|(pid, _)| pid)
-            .collect(),
-        _ => Vec::new(),
-    };
-    Ok(all
-        .into_iter()
-        .filter(|proj| match p {
-            Principal::User { admin: true, .. } => true,
-            Principal::Robot { permissions, .. } => {
-                proj.is_public()
-                    || permissions
-                        .iter()
-                        .any(|perm| perm.namespace == proj.name || perm.namespace == "*")
-            }
-            _ => proj.is_public() || member_of.contains(&proj.id),
-        })
-        .collect())
-}
-
 /// Every repository with artifacts, grouped by project name.
 async fn repositories_by_project(
     state: &AppState,
@@ -132,7 +99,7 @@ pub async fn statistics(ctx: Ctx, State(state): State<AppState>) -> HResult {
             .map(|p| repos.get(&p.name).map(Vec::len).unwrap_or(0) as i64)
             .sum()
     };
-    let visible = visible_projects(&state, &ctx.principal).await?;
+    let visible = super::projects::visible(&state, &ctx.principal).await?;
     let public: Vec<&ProjectRow> = visible.iter().filter(|p| p.is_public()).collect();
     let private: Vec<&ProjectRow> = visible.iter().filter(|p| !p.is_public()).collect();
     let storage = if ctx.principal.is_admin() {
@@ -163,7 +130,7 @@ pub async fn search(
         .get("q")
         .map(|s| s.trim().to_lowercase())
         .unwrap_or_default();
-    let visible = visible_projects(&state, &ctx.principal).await?;
+    let visible = super::projects::visible(&state, &ctx.principal).await?;
     let mut projects = Vec::new();
     for proj in visible.iter().filter(|p| p.name.contains(&q)) {
         projects.push(super::projects::project_json(&state, &ctx.principal, proj).await?);
