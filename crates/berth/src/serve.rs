@@ -46,6 +46,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         database = ?meta.dialect(),
         "berth is serving"
     );
+    // Small responses (manifests, upload acknowledgements) go out at once, not after Nagle's
+    // delay.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
