@@ -59,3 +59,41 @@ fn push_into_a_missing_project_is_refused_with_a_clear_error() {
         .unwrap()
         .contains("/service/token"));
 }
+
+#[test]
+fn push_and_pull_times_are_recorded_per_artifact_and_per_tag() {
+    let s = Server::start();
+    let c = s.client();
+    c.push_image("library/timed", "v1", &[b"layer"]);
+    let artifact = || {
+        c.get("/api/v2.0/projects/library/repositories/timed/artifacts/v1?with_tag=true")
+            .json()
+    };
+    let before = artifact();
+    assert!(
+        before["push_time"].as_str().unwrap().starts_with("20"),
+        "{before}"
+    );
+    assert!(
+        before["pull_time"].as_str().unwrap().starts_with("0001"),
+        "never pulled yet: {before}"
+    );
+    assert_eq!(c.get("/v2/library/timed/manifests/v1").status, 200);
+    // Pull times are written in batches every 2 s, off the request path.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let a = artifact();
+        let tag = &a["tags"][0];
+        if a["pull_time"].as_str().unwrap().starts_with("20")
+            && tag["pull_time"].as_str().unwrap_or("").starts_with("20")
+        {
+            assert!(tag["push_time"].as_str().unwrap().starts_with("20"));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pull time never recorded: {a}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
