@@ -10,12 +10,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// The real Alpine 3.10.4 image as `docker save | gzip` wrote it (shared/ lies beside the repo).
-const ALPINE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/images/alpine-3.10.4.docker-save.tar.gz"
-);
-
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const ACCEPT_MANIFESTS: &str = "application/vnd.oci.image.manifest.v1+json, \
      application/vnd.oci.image.index.v1+json, \
@@ -27,23 +21,6 @@ fn scratch(s: &Server) -> PathBuf {
     let d = s.dir.join("client");
     fs::create_dir_all(&d).unwrap();
     d
-}
-
-/// The Alpine fixture gunzipped into `dir`: the docker-archive readers of skopeo and podman
-/// want the plain tar.
-fn alpine_tar(dir: &Path) -> PathBuf {
-    let src = Path::new(ALPINE);
-    assert!(src.is_file(), "fixture {} is missing", src.display());
-    let dst = dir.join("alpine-3.10.4.tar");
-    let out = fs::File::create(&dst).unwrap();
-    let status = Command::new(require_tool("gzip"))
-        .arg("-dc")
-        .arg(src)
-        .stdout(out)
-        .status()
-        .unwrap();
-    assert!(status.success(), "gunzip {}", src.display());
-    dst
 }
 
 /// GET a manifest the way a client does (accepting every manifest type).
@@ -99,71 +76,13 @@ fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no string {key:?} in {v}"))
 }
 
-/// skopeo with a policy, registries.conf and home of its own.
-struct Skopeo {
-    bin: PathBuf,
-    dir: PathBuf,
-}
-
-/// A containers auth file holding the admin's credentials for `host`.
-fn auth_file(host: &str) -> String {
-    use base64::Engine;
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"));
-    format!(r#"{{"auths":{{"{host}":{{"auth":"{token}"}}}}}}"#)
-}
-
-impl Skopeo {
-    /// Logs in as admin to `host` (writes the auth file skopeo reads).
-    fn login(&self, host: &str) {
-        fs::write(self.dir.join("auth.json"), auth_file(host)).unwrap();
-    }
-
-    fn new(scratch: &Path) -> Skopeo {
-        let bin = require_tool("skopeo");
-        let dir = scratch.join("skopeo");
-        for d in ["home", "runtime", "registries.d"] {
-            fs::create_dir_all(dir.join(d)).unwrap();
-        }
-        fs::write(
-            dir.join("policy.json"),
-            r#"{"default":[{"type":"insecureAcceptAnything"}]}"#,
-        )
-        .unwrap();
-        fs::write(
-            dir.join("registries.conf"),
-            "unqualified-search-registries = []\n",
-        )
-        .unwrap();
-        fs::write(dir.join("auth.json"), r#"{"auths":{}}"#).unwrap();
-        Skopeo { bin, dir }
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let mut cmd = Command::new(&self.bin);
-        cmd.arg("--policy")
-            .arg(self.dir.join("policy.json"))
-            .arg("--registries.d")
-            .arg(self.dir.join("registries.d"))
-            .args(args)
-            .env("HOME", self.dir.join("home"))
-            .env("XDG_RUNTIME_DIR", self.dir.join("runtime"))
-            .env(
-                "CONTAINERS_REGISTRIES_CONF",
-                self.dir.join("registries.conf"),
-            )
-            .env("REGISTRY_AUTH_FILE", self.dir.join("auth.json"))
-            .stdin(Stdio::null());
-        run(&mut cmd)
-    }
-}
-
 #[test]
 fn skopeo_copies_alpine_in_inspects_lists_copies_out_and_back_and_deletes() {
     let s = Server::start();
     let c = s.client();
     let tmp = scratch(&s);
     let skopeo = Skopeo::new(&tmp);
-    skopeo.login(&s.host());
+    skopeo.login(&s.host(), "admin", ADMIN_PASSWORD);
     let tar = alpine_tar(&tmp);
     let host = s.host();
     let alpine = format!("docker://{host}/library/alpine:3.10.4");
@@ -338,7 +257,7 @@ fn skopeo_copy_all_brings_every_platform_of_an_index() {
     let c = s.client();
     let tmp = scratch(&s);
     let skopeo = Skopeo::new(&tmp);
-    skopeo.login(&s.host());
+    skopeo.login(&s.host(), "admin", ADMIN_PASSWORD);
     let repo = "multi/app";
     let platforms = [("amd64", None), ("arm64", Some("v8"))];
     let images: Vec<(String, Vec<u8>, Vec<u8>)> = platforms
@@ -462,7 +381,11 @@ impl Podman {
             ),
         )
         .unwrap();
-        fs::write(dir.join("auth.json"), auth_file(registry)).unwrap();
+        fs::write(
+            dir.join("auth.json"),
+            containers_auth(registry, "admin", ADMIN_PASSWORD),
+        )
+        .unwrap();
         Podman { bin, dir, runroot }
     }
 

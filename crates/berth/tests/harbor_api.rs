@@ -8,15 +8,9 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The real Alpine 3.10.4 image as `docker save | gzip` wrote it (shared/ lies beside the repo).
-const ALPINE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/images/alpine-3.10.4.docker-save.tar.gz"
-);
 
 /// The Python side of `harborapi_client_used_unchanged`.
 const HARBORAPI_SCRIPT: &str = concat!(
@@ -156,76 +150,6 @@ fn names(list: &Value, key: &str) -> Vec<String> {
 
 // ---------------------------------------------------------------------------------------------
 // skopeo and the harborapi script
-
-/// skopeo with a policy, registries.conf, home and auth file of its own.
-struct Skopeo {
-    bin: PathBuf,
-    dir: PathBuf,
-}
-
-impl Skopeo {
-    fn new(scratch: &Path) -> Skopeo {
-        let bin = require_tool("skopeo");
-        let dir = scratch.join("skopeo");
-        for d in ["home", "runtime", "registries.d"] {
-            fs::create_dir_all(dir.join(d)).unwrap();
-        }
-        fs::write(
-            dir.join("policy.json"),
-            r#"{"default":[{"type":"insecureAcceptAnything"}]}"#,
-        )
-        .unwrap();
-        fs::write(
-            dir.join("registries.conf"),
-            "unqualified-search-registries = []\n",
-        )
-        .unwrap();
-        fs::write(dir.join("auth.json"), r#"{"auths":{}}"#).unwrap();
-        Skopeo { bin, dir }
-    }
-
-    /// Writes the auth file skopeo reads, as `skopeo login` would.
-    fn login(&self, host: &str, user: &str, secret: &str) {
-        use base64::Engine;
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
-        let auth = json!({"auths": {host: {"auth": token}}});
-        fs::write(self.dir.join("auth.json"), auth.to_string()).unwrap();
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let mut cmd = Command::new(&self.bin);
-        cmd.arg("--policy")
-            .arg(self.dir.join("policy.json"))
-            .arg("--registries.d")
-            .arg(self.dir.join("registries.d"))
-            .args(args)
-            .env("HOME", self.dir.join("home"))
-            .env("XDG_RUNTIME_DIR", self.dir.join("runtime"))
-            .env(
-                "CONTAINERS_REGISTRIES_CONF",
-                self.dir.join("registries.conf"),
-            )
-            .env("REGISTRY_AUTH_FILE", self.dir.join("auth.json"))
-            .stdin(Stdio::null());
-        run(&mut cmd)
-    }
-}
-
-/// The Alpine fixture gunzipped into `dir` (skopeo's docker-archive reader wants the plain tar).
-fn alpine_tar(dir: &Path) -> PathBuf {
-    let src = Path::new(ALPINE);
-    assert!(src.is_file(), "fixture {} is missing", src.display());
-    let dst = dir.join("alpine-3.10.4.tar");
-    let out = fs::File::create(&dst).unwrap();
-    let status = Command::new(require_tool("gzip"))
-        .arg("-dc")
-        .arg(src)
-        .stdout(out)
-        .status()
-        .unwrap();
-    assert!(status.success(), "gunzip {}", src.display());
-    dst
-}
 
 /// Runs `harborapi_flow.py MODE` as the admin; returns the JSON it printed.
 fn harborapi(s: &Server, mode: &str, args: &Value, user_password: &str) -> Value {

@@ -503,3 +503,87 @@ pub fn run(cmd: &mut Command) -> String {
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// The real Alpine 3.10.4 image from `../shared/fixtures` (docker save format, gzipped).
+pub const ALPINE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/fixtures/images/alpine-3.10.4.docker-save.tar.gz"
+);
+
+/// A containers auth file (skopeo, podman) holding `user`'s credentials for `host`.
+pub fn containers_auth(host: &str, user: &str, secret: &str) -> String {
+    use base64::Engine;
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"));
+    serde_json::json!({"auths": {host: {"auth": token}}}).to_string()
+}
+
+/// skopeo with a policy, registries.conf, home and auth file of its own.
+pub struct Skopeo {
+    bin: PathBuf,
+    dir: PathBuf,
+}
+
+impl Skopeo {
+    pub fn new(scratch: &Path) -> Skopeo {
+        let bin = require_tool("skopeo");
+        let dir = scratch.join("skopeo");
+        for d in ["home", "runtime", "registries.d"] {
+            std::fs::create_dir_all(dir.join(d)).unwrap();
+        }
+        std::fs::write(
+            dir.join("policy.json"),
+            r#"{"default":[{"type":"insecureAcceptAnything"}]}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("registries.conf"),
+            "unqualified-search-registries = []\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("auth.json"), r#"{"auths":{}}"#).unwrap();
+        Skopeo { bin, dir }
+    }
+
+    /// Writes the auth file skopeo reads, as `skopeo login` would.
+    pub fn login(&self, host: &str, user: &str, secret: &str) {
+        std::fs::write(
+            self.dir.join("auth.json"),
+            containers_auth(host, user, secret),
+        )
+        .unwrap();
+    }
+
+    pub fn run(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("--policy")
+            .arg(self.dir.join("policy.json"))
+            .arg("--registries.d")
+            .arg(self.dir.join("registries.d"))
+            .args(args)
+            .env("HOME", self.dir.join("home"))
+            .env("XDG_RUNTIME_DIR", self.dir.join("runtime"))
+            .env(
+                "CONTAINERS_REGISTRIES_CONF",
+                self.dir.join("registries.conf"),
+            )
+            .env("REGISTRY_AUTH_FILE", self.dir.join("auth.json"))
+            .stdin(Stdio::null());
+        run(&mut cmd)
+    }
+}
+
+/// The Alpine fixture gunzipped into `dir` (skopeo's docker-archive reader wants the plain tar).
+pub fn alpine_tar(dir: &Path) -> PathBuf {
+    let src = Path::new(ALPINE);
+    assert!(src.is_file(), "fixture {} is missing", src.display());
+    let dst = dir.join("alpine-3.10.4.tar");
+    let out = std::fs::File::create(&dst).unwrap();
+    let status = Command::new(require_tool("gzip"))
+        .arg("-dc")
+        .arg(src)
+        .stdout(out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "gunzip {}", src.display());
+    dst
+}
