@@ -95,7 +95,9 @@ async fn refuse_control_characters(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-fn percent_decode_bytes(s: &str) -> Vec<u8> {
+/// Percent-decodes leniently: a `%` not followed by two hex digits stays as it is (what is
+/// decoded is validated afterwards anyway).
+pub(crate) fn percent_decode_bytes(s: &str) -> Vec<u8> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

@@ -91,41 +91,6 @@ fn repository_json(r: &RepositoryRow, project_id: i64) -> Value {
     })
 }
 
-/// `sort=f1,-f2`: keys and whether each is descending.
-fn sort_keys(sort: Option<&String>, default: &str) -> Vec<(String, bool)> {
-    let spec = sort
-        .map(String::as_str)
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or(default);
-    spec.split(',')
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .map(|k| match k.strip_prefix('-') {
-            Some(rest) => (rest.to_string(), true),
-            None => (k.to_string(), false),
-        })
-        .collect()
-}
-
-/// Orders by the given keys (unknown keys are ignored), then newest id first.
-fn sort_by_keys<T>(
-    rows: &mut [T],
-    keys: &[(String, bool)],
-    cmp: impl Fn(&str, &T, &T) -> Ordering,
-    id: impl Fn(&T) -> i64,
-) {
-    rows.sort_by(|a, b| {
-        for (key, desc) in keys {
-            let o = cmp(key, a, b);
-            let o = if *desc { o.reverse() } else { o };
-            if o != Ordering::Equal {
-                return o;
-            }
-        }
-        id(b).cmp(&id(a))
-    });
-}
-
 /// Repositories with artifacts whose full name starts with `prefix`, filtered by `q`
 /// (`name=x` exact, full or relative name; `name=~x` fuzzy) and sorted by `sort`.
 async fn repositories(

@@ -187,7 +187,8 @@ pub fn repo_name(project: &str, raw: &str) -> Result<String, HError> {
         if !name.contains('%') {
             break;
         }
-        name = percent_decode(&name)
+        name = String::from_utf8(crate::percent_decode_bytes(&name))
+            .ok()
             .ok_or_else(|| HError::bad_request("malformed repository name"))?;
     }
     let full = format!("{project}/{name}");
@@ -195,21 +196,39 @@ pub fn repo_name(project: &str, raw: &str) -> Result<String, HError> {
     Ok(full)
 }
 
-pub fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
+/// `sort=f1,-f2`: keys and whether each is descending.
+pub fn sort_keys(sort: Option<&String>, default: &str) -> Vec<(String, bool)> {
+    let spec = sort
+        .map(String::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(default);
+    spec.split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| match k.strip_prefix('-') {
+            Some(rest) => (rest.to_string(), true),
+            None => (k.to_string(), false),
+        })
+        .collect()
+}
+
+/// Orders by the given keys (unknown keys are ignored), then newest id first.
+pub fn sort_by_keys<T>(
+    rows: &mut [T],
+    keys: &[(String, bool)],
+    cmp: impl Fn(&str, &T, &T) -> std::cmp::Ordering,
+    id: impl Fn(&T) -> i64,
+) {
+    rows.sort_by(|a, b| {
+        for (key, desc) in keys {
+            let o = cmp(key, a, b);
+            let o = if *desc { o.reverse() } else { o };
+            if o != std::cmp::Ordering::Equal {
+                return o;
+            }
         }
-    }
-    String::from_utf8(out).ok()
+        id(b).cmp(&id(a))
+    });
 }
 
 /// Paging parameters: `page` from 1, `page_size` default 10, at most 100.

@@ -178,11 +178,20 @@ pub async fn list(
                 .unwrap_or(true)
         })
         .collect();
-    match query.get("sort").map(String::as_str) {
-        Some("name") => rows.sort_by(|a, b| a.name.cmp(&b.name)),
-        Some("-name") => rows.sort_by(|a, b| b.name.cmp(&a.name)),
-        Some("-creation_time") => rows.sort_by_key(|p| std::cmp::Reverse(p.created_at)),
-        _ => {}
+    if query.contains_key("sort") {
+        let keys = sort_keys(query.get("sort"), "");
+        sort_by_keys(
+            &mut rows,
+            &keys,
+            |key, a, b| match key {
+                "name" => a.name.cmp(&b.name),
+                "creation_time" => a.created_at.cmp(&b.created_at),
+                "update_time" => a.updated_at.cmp(&b.updated_at),
+                "project_id" => a.id.cmp(&b.id),
+                _ => std::cmp::Ordering::Equal,
+            },
+            |p| p.id,
+        );
     }
     let total = rows.len() as i64;
     let mut items = Vec::new();
