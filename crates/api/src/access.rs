@@ -231,7 +231,7 @@ pub async fn ensure_project(
     let created = state
         .registry
         .meta()
-        .create_project(project, Some(*id), &metadata)
+        .create_project(project, Some(*id), &metadata, None)
         .await
         .map_err(internal)?;
     state.gate.invalidate();

@@ -47,7 +47,7 @@ pub async fn run(meta: &Meta) -> anyhow::Result<()> {
         let metadata = [("public".to_string(), "true".to_string())]
             .into_iter()
             .collect();
-        meta.create_project("library", Some(admin_id), &metadata)
+        meta.create_project("library", Some(admin_id), &metadata, None)
             .await?;
         tracing::info!("created the public project \"library\"");
     }

@@ -1,5 +1,6 @@
 //! The `berth` binary: command line, configuration, and the server's life cycle.
 
+mod admin;
 mod bootstrap;
 mod config;
 mod serve;
@@ -17,6 +18,11 @@ struct Cli {
 enum Command {
     /// Run the registry server.
     Serve(config::ServeArgs),
+    /// Storage quota maintenance.
+    #[command(subcommand)]
+    Quota(admin::QuotaCommand),
+    /// Print recorded events (the webhook outbox) as JSON lines.
+    Events(admin::EventsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,6 +36,8 @@ fn main() -> anyhow::Result<()> {
             let config = config::Config::load(args)?;
             runtime.block_on(serve::run(config))
         }
+        Command::Quota(cmd) => runtime.block_on(admin::quota(cmd)),
+        Command::Events(args) => runtime.block_on(admin::events(args)),
     }
 }
 

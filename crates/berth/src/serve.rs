@@ -25,6 +25,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let pulls = PullRecorder::start(meta.clone(), Duration::from_secs(2));
     let audit = AuditRecorder::start(meta.clone(), Duration::from_secs(1));
     let registry = Registry::new(meta.clone(), Arc::new(store), pulls);
+    tokio::spawn(jobs::Scheduler::new(registry.clone()).run());
     let app = api::router(api::AppState {
         registry: registry.clone(),
         auth: Arc::new(Authenticator::new(meta.clone(), tokens)),

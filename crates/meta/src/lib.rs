@@ -5,16 +5,28 @@
 
 mod browse;
 mod db;
+mod events;
 mod migrate;
+mod policies;
 mod pulls;
+mod quota;
 mod registry;
 mod tenancy;
 
 pub use db::{Dialect, Meta, MetaError};
+pub use events::{EventRow, NewEvent};
+pub use policies::{
+    ExecutionRow, ImmutableRuleRow, RetentionPolicyRow, RetentionSnapshot, SnapshotManifest,
+    SnapshotTag, TaskResult, TaskRow,
+};
 pub use pulls::{AuditEntry, AuditRecorder, PullRecorder};
+pub use quota::{
+    Drift, QuotaExceeded, QuotaRow, Usage, DEFAULT_WARNING_PERCENT, SETTING_GLOBAL_LIMIT,
+    SETTING_WARNING_PERCENT,
+};
 pub use registry::{
-    BlobLink, CatalogPage, ManifestRecord, NewManifest, PutManifestError, ReferrerRow, Repository,
-    TagRow, UploadRow,
+    BlobLink, CatalogPage, DeleteOutcome, ManifestRecord, NewManifest, PutManifestError,
+    ReferrerRow, Repository, TagRow, UploadRow,
 };
 pub use tenancy::{
     ArtifactRow, ArtifactTagRow, AuditFilter, AuditRow, MemberRow, NewRobot, ProjectRow,

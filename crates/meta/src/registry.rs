@@ -1,8 +1,9 @@
 //! Queries for the OCI registry: repositories, blobs and their ownership, manifests and their
 //! references, tags, referrers and upload sessions.
 
-use crate::db::{Meta, Result};
-use crate::now_ms;
+use crate::db::{Dialect, Meta, Result};
+use crate::events::{self, NewEvent};
+use crate::{now_ms, quota};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -10,6 +11,8 @@ use sqlx::Row;
 pub struct Repository {
     pub id: i64,
     pub name: String,
+    /// The project it belongs to (its first path segment), if that project exists.
+    pub project_id: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +73,10 @@ pub struct NewManifest<'a> {
     /// Digests of child manifests (index).
     pub children: Vec<&'a str>,
     pub tag: Option<&'a str>,
+    /// The tag may not be moved to another manifest (an immutability rule holds it).
+    pub tag_immutable: bool,
+    /// Who pushes, for the events the push causes.
+    pub operator: &'a str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +85,11 @@ pub enum PutManifestError {
     BlobUnknown(String),
     #[error("manifest {0} is not known in this repository")]
     ChildUnknown(String),
+    #[error("storage quota exceeded")]
+    QuotaExceeded(crate::QuotaExceeded),
+    /// The tag is immutable and names another manifest (given).
+    #[error("tag is immutable")]
+    TagImmutable(String),
     #[error(transparent)]
     Meta(#[from] crate::MetaError),
 }
@@ -90,13 +102,14 @@ impl From<sqlx::Error> for PutManifestError {
 
 impl Meta {
     pub async fn repository(&self, name: &str) -> Result<Option<Repository>> {
-        let row = sqlx::query("SELECT id, name FROM repositories WHERE name = $1")
+        let row = sqlx::query("SELECT id, name, project_id FROM repositories WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map(|r| Repository {
             id: r.get("id"),
             name: r.get("name"),
+            project_id: r.get("project_id"),
         }))
     }
 
@@ -107,22 +120,25 @@ impl Meta {
         }
         let mut tx = self.write().await?;
         let now = now_ms();
+        let project = name.split('/').next().unwrap_or(name);
         sqlx::query(
-            "INSERT INTO repositories (name, created_at, updated_at) VALUES ($1, $2, $2) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO repositories (name, created_at, updated_at, project_id)
+             VALUES ($1, $2, $2, (SELECT id FROM projects WHERE name = $3)) ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
         .bind(now)
+        .bind(project)
         .execute(&mut *tx.tx)
         .await?;
-        let id: i64 = sqlx::query("SELECT id FROM repositories WHERE name = $1")
+        let row = sqlx::query("SELECT id, project_id FROM repositories WHERE name = $1")
             .bind(name)
             .fetch_one(&mut *tx.tx)
-            .await?
-            .get("id");
+            .await?;
         tx.commit().await?;
         Ok(Repository {
-            id,
+            id: row.get("id"),
             name: name.to_string(),
+            project_id: row.get("project_id"),
         })
     }
 
@@ -270,6 +286,18 @@ impl Meta {
         m: &NewManifest<'_>,
     ) -> std::result::Result<i64, PutManifestError> {
         let mut tx = self.write().await?;
+        let repo_row = sqlx::query("SELECT name, project_id FROM repositories WHERE id = $1")
+            .bind(repository_id)
+            .fetch_one(&mut *tx.tx)
+            .await?;
+        let repository_name: String = repo_row.get("name");
+        let project_id: Option<i64> = repo_row.get("project_id");
+        // The quota lock comes first: every writer of a project's references takes it before
+        // anything else, so they queue instead of deadlocking.
+        let usage = match project_id {
+            Some(p) => quota::lock(&mut tx.tx, self.dialect, p).await?,
+            None => None,
+        };
         for blob in &m.blobs {
             let found = sqlx::query(
                 "SELECT 1 AS x FROM repository_blobs WHERE repository_id = $1 AND digest = $2",
@@ -344,6 +372,20 @@ impl Meta {
             }
         };
         if let Some(tag) = m.tag {
+            if m.tag_immutable {
+                let current: Option<String> = sqlx::query(
+                    "SELECT m.digest FROM tags t JOIN manifests m ON m.id = t.manifest_id
+                     WHERE t.repository_id = $1 AND t.name = $2",
+                )
+                .bind(repository_id)
+                .bind(tag)
+                .fetch_optional(&mut *tx.tx)
+                .await?
+                .map(|r| r.get("digest"));
+                if let Some(current) = current.filter(|d| d != m.digest) {
+                    return Err(PutManifestError::TagImmutable(current));
+                }
+            }
             sqlx::query(
                 "INSERT INTO tags (repository_id, name, manifest_id, pushed_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (repository_id, name) DO UPDATE SET manifest_id = excluded.manifest_id, pushed_at = excluded.pushed_at",
@@ -354,6 +396,42 @@ impl Meta {
             .bind(now)
             .execute(&mut *tx.tx)
             .await?;
+        }
+        if let (Some(project_id), Some(usage)) = (project_id, usage) {
+            let charged =
+                match quota::charge_manifest(&mut tx.tx, self.dialect, project_id, usage, id)
+                    .await?
+                {
+                    Ok(c) => c,
+                    // Dropping the transaction rolls the whole push back.
+                    Err(exceeded) => return Err(PutManifestError::QuotaExceeded(exceeded)),
+                };
+            let (hard, before, after) = (
+                charged.before.hard,
+                charged.before.used,
+                charged.before.used + charged.needed,
+            );
+            let threshold = charged.warning_percent as i128 * hard as i128;
+            if hard > 0 && (before as i128) * 100 < threshold && (after as i128) * 100 >= threshold
+            {
+                let details = format!(
+                    r#"{{"used":{after},"hard":{hard},"percent":{}}}"#,
+                    charged.warning_percent
+                );
+                events::insert(
+                    &mut tx.tx,
+                    &NewEvent {
+                        kind: "QUOTA_WARNING".into(),
+                        operator: m.operator.to_string(),
+                        project_id: Some(project_id),
+                        repository: repository_name,
+                        digest: m.digest.to_string(),
+                        tag: m.tag.unwrap_or_default().to_string(),
+                        details,
+                    },
+                )
+                .await?;
+            }
         }
         sqlx::query("UPDATE repositories SET updated_at = $1 WHERE id = $2")
             .bind(now)
@@ -397,17 +475,129 @@ impl Meta {
         Ok(row.map(manifest_record))
     }
 
-    /// Deletes a manifest and every tag pointing at it. False if it was not there.
-    pub async fn delete_manifest(&self, repository_id: i64, digest: &str) -> Result<bool> {
+    /// Deletes a manifest and every tag pointing at it, releasing the quota it held — unless
+    /// `protected` says one of its tags must stay.
+    pub async fn delete_manifest(
+        &self,
+        repository_id: i64,
+        digest: &str,
+        protected: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<DeleteOutcome> {
         let mut tx = self.write().await?;
-        let n = sqlx::query("DELETE FROM manifests WHERE repository_id = $1 AND digest = $2")
+        let (project_id, _) = lock_project_of(&mut tx.tx, self.dialect, repository_id).await?;
+        let Some(id) =
+            sqlx::query("SELECT id FROM manifests WHERE repository_id = $1 AND digest = $2")
+                .bind(repository_id)
+                .bind(digest)
+                .fetch_optional(&mut *tx.tx)
+                .await?
+                .map(|r| r.get::<i64, _>("id"))
+        else {
+            return Ok(DeleteOutcome::NotFound);
+        };
+        let tags: Vec<String> =
+            sqlx::query("SELECT name FROM tags WHERE manifest_id = $1 ORDER BY name")
+                .bind(id)
+                .fetch_all(&mut *tx.tx)
+                .await?
+                .into_iter()
+                .map(|r| r.get("name"))
+                .collect();
+        if let Some(tag) = tags.into_iter().find(|t| protected(t)) {
+            return Ok(DeleteOutcome::Protected(tag));
+        }
+        let charged = quota::charged_digests(&mut tx.tx, &[id]).await?;
+        sqlx::query("DELETE FROM manifests WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx.tx)
+            .await?;
+        if let Some(p) = project_id {
+            quota::release(&mut tx.tx, p, &charged).await?;
+        }
+        tx.commit().await?;
+        Ok(DeleteOutcome::Deleted)
+    }
+
+    /// Deletes manifests by id in one transaction, skipping any that carry a tag `keep`
+    /// accepts (a tag added since the caller looked); releases quota. Returns the digests
+    /// deleted.
+    pub async fn delete_manifests(
+        &self,
+        repository_id: i64,
+        ids: &[i64],
+        keep: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Vec<String>> {
+        let mut tx = self.write().await?;
+        let (project_id, _) = lock_project_of(&mut tx.tx, self.dialect, repository_id).await?;
+        let mut doomed = Vec::with_capacity(ids.len());
+        let mut digests = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let list = quota::placeholders(2, chunk.len());
+            let sql = format!(
+                "SELECT m.id, m.digest, t.name AS tag FROM manifests m LEFT JOIN tags t ON t.manifest_id = m.id
+                 WHERE m.repository_id = $1 AND m.id IN ({list})"
+            );
+            let mut q = sqlx::query(&sql).bind(repository_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            let mut spared = std::collections::HashSet::new();
+            let mut found = Vec::new();
+            for r in q.fetch_all(&mut *tx.tx).await? {
+                let id: i64 = r.get("id");
+                if let Some(tag) = r.get::<Option<String>, _>("tag") {
+                    if keep(&tag) {
+                        spared.insert(id);
+                    }
+                }
+                found.push((id, r.get::<String, _>("digest")));
+            }
+            found.sort();
+            found.dedup();
+            for (id, digest) in found {
+                if !spared.contains(&id) {
+                    doomed.push(id);
+                    digests.push(digest);
+                }
+            }
+        }
+        let charged = quota::charged_digests(&mut tx.tx, &doomed).await?;
+        for chunk in doomed.chunks(500) {
+            let sql = format!(
+                "DELETE FROM manifests WHERE id IN ({})",
+                quota::placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *tx.tx).await?;
+        }
+        if let Some(p) = project_id {
+            quota::release(&mut tx.tx, p, &charged).await?;
+        }
+        tx.commit().await?;
+        Ok(digests)
+    }
+
+    /// Deletes tags that still name the manifest they named when the caller looked, in one
+    /// transaction. Returns how many went.
+    pub async fn delete_tags(&self, repository_id: i64, tags: &[(String, i64)]) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let mut n = 0;
+        for (name, manifest_id) in tags {
+            n += sqlx::query(
+                "DELETE FROM tags WHERE repository_id = $1 AND name = $2 AND manifest_id = $3",
+            )
             .bind(repository_id)
-            .bind(digest)
+            .bind(name.as_str())
+            .bind(*manifest_id)
             .execute(&mut *tx.tx)
             .await?
             .rows_affected();
+        }
         tx.commit().await?;
-        Ok(n > 0)
+        Ok(n)
     }
 
     pub async fn delete_tag(&self, repository_id: i64, tag: &str) -> Result<bool> {
@@ -505,6 +695,34 @@ impl Meta {
             })
             .collect())
     }
+}
+
+/// What a guarded delete did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    Deleted,
+    NotFound,
+    /// Refused: this tag of the manifest is protected.
+    Protected(String),
+}
+
+/// Looks up a repository's project and takes that project's quota lock; every writer that
+/// removes references starts here (see `quota`).
+pub(crate) async fn lock_project_of(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    dialect: Dialect,
+    repository_id: i64,
+) -> Result<(Option<i64>, Option<quota::Usage>)> {
+    let project_id: Option<i64> = sqlx::query("SELECT project_id FROM repositories WHERE id = $1")
+        .bind(repository_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .and_then(|r| r.get("project_id"));
+    let usage = match project_id {
+        Some(p) => quota::lock(tx, dialect, p).await?,
+        None => None,
+    };
+    Ok((project_id, usage))
 }
 
 fn manifest_record(r: AnyRow) -> ManifestRecord {

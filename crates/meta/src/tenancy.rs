@@ -2,6 +2,7 @@
 
 use crate::db::{Meta, Result};
 use crate::now_ms;
+use crate::registry::DeleteOutcome;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -284,7 +285,7 @@ impl Meta {
     }
 
     /// Runs one write statement in its own transaction; true when a row changed.
-    async fn exec_write<'q, F>(&self, sql: &'q str, bind: F) -> Result<bool>
+    pub(crate) async fn exec_write<'q, F>(&self, sql: &'q str, bind: F) -> Result<bool>
     where
         F: FnOnce(
             sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
@@ -302,11 +303,14 @@ impl Meta {
     // ---- projects ----
 
     /// Creates a project with its metadata; `None` when the name is taken.
+    /// `storage_limit` is the quota's hard limit in bytes (-1 = unlimited); `None` takes the
+    /// system default (setting `storage_per_project`).
     pub async fn create_project(
         &self,
         name: &str,
         owner_id: Option<i64>,
         metadata: &BTreeMap<String, String>,
+        storage_limit: Option<i64>,
     ) -> Result<Option<i64>> {
         let mut tx = self.write().await?;
         let now = now_ms();
@@ -341,6 +345,31 @@ impl Meta {
             .execute(&mut *tx.tx)
             .await?;
         }
+        let hard = match storage_limit {
+            Some(l) => l,
+            None => sqlx::query("SELECT value FROM settings WHERE name = 'storage_per_project'")
+                .fetch_optional(&mut *tx.tx)
+                .await?
+                .and_then(|r| r.get::<String, _>("value").parse::<i64>().ok())
+                .unwrap_or(-1),
+        };
+        sqlx::query(
+            "INSERT INTO quotas (project_id, hard, used, created_at, updated_at) VALUES ($1, $2, 0, $3, $3)",
+        )
+        .bind(id)
+        .bind(hard)
+        .bind(now)
+        .execute(&mut *tx.tx)
+        .await?;
+        // Repositories left from an earlier project of the same name (they had no manifests,
+        // or the project could not have been deleted) join the new one.
+        sqlx::query(
+            "UPDATE repositories SET project_id = $1 WHERE substr(name, 1, length($2) + 1) = $2 || '/'",
+        )
+        .bind(id)
+        .bind(name)
+        .execute(&mut *tx.tx)
+        .await?;
         if let Some(owner) = owner_id {
             sqlx::query(
                 "INSERT INTO project_members (project_id, user_id, role_id, created_at, updated_at) VALUES ($1, $2, 1, $3, $3)",
@@ -817,12 +846,49 @@ impl Meta {
         Ok((page, total))
     }
 
-    /// Deletes a repository with its manifests, tags and blob links.
-    pub async fn delete_repository(&self, repository_id: i64) -> Result<bool> {
-        self.exec_write("DELETE FROM repositories WHERE id = $1", |q| {
-            q.bind(repository_id)
+    /// Deletes a repository with its manifests, tags and blob links, releasing the quota they
+    /// held — unless `protected` says one of its tags must stay (then returns that tag).
+    pub async fn delete_repository(
+        &self,
+        repository_id: i64,
+        protected: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<DeleteOutcome> {
+        let mut tx = self.write().await?;
+        let (project_id, _) =
+            crate::registry::lock_project_of(&mut tx.tx, self.dialect, repository_id).await?;
+        let tags: Vec<String> =
+            sqlx::query("SELECT name FROM tags WHERE repository_id = $1 ORDER BY name")
+                .bind(repository_id)
+                .fetch_all(&mut *tx.tx)
+                .await?
+                .into_iter()
+                .map(|r| r.get("name"))
+                .collect();
+        if let Some(tag) = tags.into_iter().find(|t| protected(t)) {
+            return Ok(DeleteOutcome::Protected(tag));
+        }
+        let ids: Vec<i64> = sqlx::query("SELECT id FROM manifests WHERE repository_id = $1")
+            .bind(repository_id)
+            .fetch_all(&mut *tx.tx)
+            .await?
+            .into_iter()
+            .map(|r| r.get("id"))
+            .collect();
+        let charged = crate::quota::charged_digests(&mut tx.tx, &ids).await?;
+        let n = sqlx::query("DELETE FROM repositories WHERE id = $1")
+            .bind(repository_id)
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
+        if let Some(p) = project_id {
+            crate::quota::release(&mut tx.tx, p, &charged).await?;
+        }
+        tx.commit().await?;
+        Ok(if n > 0 {
+            DeleteOutcome::Deleted
+        } else {
+            DeleteOutcome::NotFound
         })
-        .await
     }
 
     /// Artifacts (manifests) of a repository, newest push first; and the total.

@@ -4,6 +4,7 @@
 
 mod error;
 mod manifests;
+pub mod policies;
 mod uploads;
 
 pub use error::RegistryError;

@@ -1,7 +1,8 @@
 //! Manifests, tags, referrers and listings.
 
+use crate::policies::{immutable_refusal, name_in_project};
 use crate::{Registry, RegistryError, Result};
-use meta::{NewManifest, PutManifestError, ReferrerRow};
+use meta::{DeleteOutcome, NewManifest, PutManifestError, ReferrerRow};
 use oci::{media, Digest, Manifest, Reference};
 
 /// Result of a manifest push.
@@ -30,6 +31,7 @@ impl Registry {
         reference: &Reference,
         content_type: &str,
         body: &[u8],
+        operator: &str,
     ) -> Result<ManifestPut> {
         let manifest = Manifest::parse(body, content_type)?;
         let digest = match reference {
@@ -45,6 +47,17 @@ impl Registry {
             Reference::Tag(_) => Digest::sha256_of(body),
         };
         let repository = self.meta.ensure_repository(repo).await?;
+        let tag = match reference {
+            Reference::Tag(t) => Some(t.as_str()),
+            Reference::Digest(_) => None,
+        };
+        let immutable = match tag {
+            Some(t) => {
+                self.immutable_rule_for(repository.project_id, repo, t)
+                    .await?
+            }
+            None => None,
+        };
         let annotations = (!manifest.annotations.is_empty())
             .then(|| serde_json::to_string(&manifest.annotations).expect("map serialises"));
         let blobs: Vec<&str> = manifest.blobs().map(|d| d.digest.as_str()).collect();
@@ -62,15 +75,28 @@ impl Registry {
             content: body,
             blobs,
             children,
-            tag: match reference {
-                Reference::Tag(t) => Some(t.as_str()),
-                Reference::Digest(_) => None,
-            },
+            tag,
+            tag_immutable: immutable.is_some(),
+            operator,
         };
         match self.meta.put_manifest(repository.id, &record).await {
             Ok(_) => {}
             Err(PutManifestError::BlobUnknown(d)) | Err(PutManifestError::ChildUnknown(d)) => {
                 return Err(RegistryError::ManifestBlobUnknown(d))
+            }
+            Err(PutManifestError::TagImmutable(current)) => {
+                let rule = immutable.expect("only immutable tags are refused");
+                let t = tag.unwrap_or_default();
+                return Err(RegistryError::Denied(format!(
+                    "the tag {repo}:{t} is immutable and cannot be moved from {current} to {digest}: \
+                     it is protected by {}; push under a new tag",
+                    policy::describe(&rule)
+                )));
+            }
+            Err(PutManifestError::QuotaExceeded(exceeded)) => {
+                return Err(self
+                    .quota_refusal(exceeded, repo, digest.as_str(), tag, operator)
+                    .await)
             }
             Err(PutManifestError::Meta(e)) => return Err(e.into()),
         }
@@ -113,13 +139,67 @@ impl Registry {
             .await?
             .ok_or(RegistryError::ManifestUnknown)?;
         let deleted = match reference {
-            Reference::Digest(d) => self.meta.delete_manifest(repository.id, d.as_str()).await?,
-            Reference::Tag(t) => self.meta.delete_tag(repository.id, t).await?,
+            Reference::Digest(d) => {
+                let rules = self.immutable_set(repository.project_id).await?;
+                let inner = name_in_project(repo);
+                let protected = |tag: &str| rules.rule_for(inner, tag).is_some();
+                match self
+                    .meta
+                    .delete_manifest(repository.id, d.as_str(), &protected)
+                    .await?
+                {
+                    DeleteOutcome::Deleted => true,
+                    DeleteOutcome::NotFound => false,
+                    DeleteOutcome::Protected(tag) => {
+                        let rule = self
+                            .immutable_rule_for(repository.project_id, repo, &tag)
+                            .await?
+                            .expect("the tag was found protected");
+                        return Err(RegistryError::Denied(format!(
+                            "the artifact {repo}@{d} carries the immutable tag {tag} and cannot be deleted: \
+                             it is protected by {}",
+                            policy::describe(&rule)
+                        )));
+                    }
+                }
+            }
+            Reference::Tag(t) => {
+                if let Some(rule) = self
+                    .immutable_rule_for(repository.project_id, repo, t)
+                    .await?
+                {
+                    return Err(immutable_refusal(repo, t, &rule, "deleted"));
+                }
+                self.meta.delete_tag(repository.id, t).await?
+            }
         };
         if deleted {
             Ok(())
         } else {
             Err(RegistryError::ManifestUnknown)
+        }
+    }
+
+    /// Deletes a repository with everything in it, unless it holds an immutable tag.
+    pub async fn delete_repository(&self, repo: &str) -> Result<()> {
+        let repository = self
+            .meta
+            .repository(repo)
+            .await?
+            .ok_or(RegistryError::NameUnknown)?;
+        let rules = self.immutable_set(repository.project_id).await?;
+        let inner = name_in_project(repo);
+        let protected = |tag: &str| rules.rule_for(inner, tag).is_some();
+        match self
+            .meta
+            .delete_repository(repository.id, &protected)
+            .await?
+        {
+            DeleteOutcome::Deleted => Ok(()),
+            DeleteOutcome::NotFound => Err(RegistryError::NameUnknown),
+            DeleteOutcome::Protected(tag) => Err(RegistryError::Denied(format!(
+                "the repository {repo} holds the immutable tag {tag} and cannot be deleted"
+            ))),
         }
     }
 

@@ -208,6 +208,21 @@ impl Registry {
                 "uploaded content has digest {actual}, not {digest}"
             )));
         }
+        // A blob that cannot fit even alone is refused now, not after the client has pushed
+        // every other layer; everything else is charged when a manifest commits.
+        if let Some(project_id) = self.meta.repository(repo).await?.and_then(|r| r.project_id) {
+            if let Some(exceeded) = self
+                .meta
+                .blob_would_exceed(project_id, digest.as_str(), size as i64)
+                .await?
+            {
+                self.discard(id).await?;
+                return Err(RegistryError::Denied(crate::policies::quota_message(
+                    &exceeded,
+                    crate::policies::project_of(repo),
+                )));
+            }
+        }
         self.store.commit_upload(id, digest).await?;
         self.uploads.forget(id);
         self.meta

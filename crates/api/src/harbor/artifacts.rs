@@ -72,6 +72,9 @@ fn registry_error(e: RegistryError) -> HError {
         RegistryError::ManifestUnknown | RegistryError::NameUnknown => {
             HError::not_found("artifact not found")
         }
+        RegistryError::Denied(why) => {
+            HError::new(StatusCode::PRECONDITION_FAILED, "PRECONDITION", why)
+        }
         other => HError::internal(other),
     }
 }
@@ -249,11 +252,15 @@ pub async fn delete_repository(
     let proj = project_named(&state, &ctx, &p).await?;
     require_project(&state, &ctx.principal, &proj, "repository", "delete").await?;
     let repo = existing_repository(&state, &proj, &r).await?;
-    if !state.registry.meta().delete_repository(repo.id).await? {
-        return Err(HError::not_found(format!(
-            "repository {} not found",
-            repo.name
-        )));
+    match state.registry.delete_repository(&repo.name).await {
+        Ok(()) => {}
+        Err(RegistryError::NameUnknown) => {
+            return Err(HError::not_found(format!(
+                "repository {} not found",
+                repo.name
+            )))
+        }
+        Err(e) => return Err(registry_error(e)),
     }
     state.audit.record(
         proj.id,
@@ -835,6 +842,13 @@ pub async fn delete_tag(
         .await?
         .iter()
         .any(|t| t.manifest_id == a.id && t.name == tag);
+    if attached {
+        state
+            .registry
+            .check_tag_mutable(&repo.name, &tag, "deleted")
+            .await
+            .map_err(registry_error)?;
+    }
     if !attached || !meta.delete_tag(repo.id, &tag).await? {
         return Err(HError::not_found(format!(
             "tag {tag} attached to artifact {} not found",

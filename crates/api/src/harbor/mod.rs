@@ -5,9 +5,13 @@
 
 mod artifacts;
 mod common;
+mod immutable;
 mod members;
 mod projects;
+mod quotas;
+mod retention;
 mod robots;
+mod selectors;
 pub mod session;
 mod system;
 mod users;
@@ -158,6 +162,45 @@ pub fn router(state: AppState) -> Router<AppState> {
                 .delete(robots::delete),
         )
         .route("/permissions", get(robots::permissions))
+        .route(
+            "/projects/{p}/immutabletagrules",
+            get(immutable::list).post(immutable::create),
+        )
+        .route(
+            "/projects/{p}/immutabletagrules/{id}",
+            axum::routing::put(immutable::update).delete(immutable::delete),
+        )
+        .route("/retentions", post(retention::create))
+        .route("/retentions/metadatas", get(retention::metadatas))
+        .route(
+            "/retentions/{id}",
+            get(retention::get)
+                .put(retention::update)
+                .delete(retention::delete),
+        )
+        .route(
+            "/retentions/{id}/executions",
+            get(retention::executions).post(retention::run),
+        )
+        .route(
+            "/retentions/{id}/executions/{eid}",
+            axum::routing::patch(retention::operate),
+        )
+        .route(
+            "/retentions/{id}/executions/{eid}/tasks",
+            get(retention::tasks),
+        )
+        .route(
+            "/retentions/{id}/executions/{eid}/tasks/{tid}",
+            get(retention::task_log),
+        )
+        .route("/quotas", get(quotas::list))
+        .route("/quotas/reconcile", post(quotas::reconcile))
+        .route("/quotas/{id}", get(quotas::get).put(quotas::update))
+        .route(
+            "/configurations",
+            get(quotas::configurations).put(quotas::update_configurations),
+        )
         .fallback(|| async { HError::not_found("no such API endpoint").into_response() })
         .layer(axum::middleware::from_fn_with_state(state, session::csrf));
     Router::new()

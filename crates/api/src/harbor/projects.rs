@@ -258,10 +258,14 @@ pub async fn create(ctx: Ctx, State(state): State<AppState>, body_bytes: Bytes) 
         Principal::User { id, .. } => Some(*id),
         _ => None,
     };
+    // Only those who may set quotas choose a project's limit; others get the default.
+    let storage_limit = req
+        .storage_limit
+        .filter(|_| auth::allows_system(p, "quota", "update"));
     let Some(id) = state
         .registry
         .meta()
-        .create_project(&name, owner, &metadata)
+        .create_project(&name, owner, &metadata, storage_limit)
         .await?
     else {
         return Err(HError::conflict(format!("project {name} already exists")));
@@ -298,6 +302,15 @@ pub async fn update(
         metadata
             .entry("public".into())
             .or_insert_with(|| public.to_string());
+    }
+    if let Some(limit) = req.storage_limit {
+        if limit < -1 {
+            return Err(HError::bad_request(
+                "storage_limit must be -1 (unlimited) or a number of bytes",
+            ));
+        }
+        require_system(&ctx.principal, "quota", "update")?;
+        state.registry.meta().set_quota_hard(proj.id, limit).await?;
     }
     state
         .registry
@@ -361,9 +374,13 @@ pub async fn summary(ctx: Ctx, State(state): State<AppState>, Path(p): Path<Stri
     let proj = project(&state, &ctx.principal, &ctx.headers, &p).await?;
     require_project(&state, &ctx.principal, &proj, "project", "read").await?;
     let meta = state.registry.meta();
+    let quota = meta.project_quota(proj.id).await?;
     let mut v = json!({
         "repo_count": meta.project_repository_count(&proj.name).await?,
-        "quota": {"hard": {"storage": -1}, "used": {"storage": 0}},
+        "quota": {
+            "hard": {"storage": quota.as_ref().map_or(-1, |q| q.hard)},
+            "used": {"storage": quota.as_ref().map_or(0, |q| q.used)},
+        },
     });
     if state
         .gate

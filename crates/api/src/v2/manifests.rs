@@ -67,12 +67,13 @@ pub async fn put(
     reference: &str,
     headers: &HeaderMap,
     body: Body,
+    operator: &str,
 ) -> ApiResult {
     let reference = reference_for_write(reference)?;
     let content_type = header_str(headers, header::CONTENT_TYPE.as_str()).unwrap_or("");
     let bytes = read_limited(headers, body).await?;
     let put = reg
-        .put_manifest(name, &reference, content_type, &bytes)
+        .put_manifest(name, &reference, content_type, &bytes, operator)
         .await?;
     let mut builder = Response::builder()
         .status(StatusCode::CREATED)

@@ -142,7 +142,9 @@ pub async fn dispatch(
         (Route::Referrers(n, d), Method::GET) => lists::referrers(reg, n, d, q).await,
         (Route::Manifest(n, r), Method::GET) => manifests::get(reg, n, r, &headers, false).await,
         (Route::Manifest(n, r), Method::HEAD) => manifests::get(reg, n, r, &headers, true).await,
-        (Route::Manifest(n, r), Method::PUT) => manifests::put(reg, n, r, &headers, body).await,
+        (Route::Manifest(n, r), Method::PUT) => {
+            manifests::put(reg, n, r, &headers, body, caller.name()).await
+        }
         (Route::Manifest(n, r), Method::DELETE) => manifests::delete(reg, n, r).await,
         (Route::Blob(n, d), Method::GET) => blobs::get(reg, n, d, &headers, false).await,
         (Route::Blob(n, d), Method::HEAD) => blobs::get(reg, n, d, &headers, true).await,
