@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the real clients the integration tests drive, when missing: skopeo, podman,
-# buildah and umoci from Debian, oras and harborapi (a Harbor API client) from PyPI; PostgreSQL's client for the test harness.
+# buildah and umoci from Debian, oras and harborapi (a Harbor API client) from PyPI; the PostgreSQL
+# and SQLite clients (the harness, and tests that corrupt a record on purpose).
 set -euo pipefail
 need=()
-for tool in skopeo podman buildah umoci psql; do
+for tool in skopeo podman buildah umoci psql sqlite3; do
   command -v "$tool" >/dev/null || need+=("$tool")
 done
 if [ ${#need[@]} -gt 0 ]; then

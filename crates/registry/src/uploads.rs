@@ -66,9 +66,11 @@ impl Registry {
         repo: &str,
         digest: &Digest,
         body: ByteStream,
+        operator: &str,
     ) -> Result<()> {
         let id = self.start_upload(repo).await?;
-        self.finish_upload(repo, &id, digest, Some(body)).await
+        self.finish_upload(repo, &id, digest, Some(body), operator)
+            .await
     }
 
     /// Cross-repository mount; falls back to a new session when `from` does not hold the blob.
@@ -197,6 +199,7 @@ impl Registry {
         id: &str,
         digest: &Digest,
         body: Option<ByteStream>,
+        operator: &str,
     ) -> Result<()> {
         let session = self.session_repo(repo, id).await?;
         let body = body.unwrap_or_else(|| futures_util::stream::empty().boxed());
@@ -217,10 +220,9 @@ impl Registry {
                 .await?
             {
                 self.discard(id).await?;
-                return Err(RegistryError::Denied(crate::policies::quota_message(
-                    &exceeded,
-                    crate::policies::project_of(repo),
-                )));
+                return Err(self
+                    .quota_refusal(exceeded, repo, digest.as_str(), None, operator)
+                    .await);
             }
         }
         self.store.commit_upload(id, digest).await?;

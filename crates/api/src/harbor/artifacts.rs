@@ -279,6 +279,16 @@ struct Repo {
     project: Arc<ProjectRow>,
     id: i64,
     name: String,
+    /// The project's immutability rules, to mark tags `immutable` as Harbor does.
+    immutable: policy::ImmutableSet,
+}
+
+impl Repo {
+    fn is_immutable(&self, tag: &str) -> bool {
+        self.immutable
+            .rule_for(registry::policies::name_in_project(&self.name), tag)
+            .is_some()
+    }
 }
 
 impl Repo {
@@ -300,16 +310,19 @@ async fn repo_for(
     let proj = project_named(state, ctx, p).await?;
     require_project(state, &ctx.principal, &proj, resource, action).await?;
     let name = repo_name(&proj.name, r)?;
-    let repo = state
-        .registry
-        .meta()
-        .repository(&name)
-        .await?
-        .map(|row| Repo {
+    let repo = match state.registry.meta().repository(&name).await? {
+        Some(row) => Some(Repo {
             project: proj.clone(),
             id: row.id,
             name: row.name,
-        });
+            immutable: state
+                .registry
+                .immutable_set(Some(proj.id))
+                .await
+                .map_err(HError::internal)?,
+        }),
+        None => None,
+    };
     Ok((proj, name, repo))
 }
 
@@ -353,7 +366,8 @@ fn tag_id(repository_id: i64, name: &str) -> i64 {
     ((h & ((1 << 53) - 1)) as i64).max(1)
 }
 
-fn tag_json(t: &ArtifactTagRow, repository_id: i64) -> Value {
+fn tag_json(t: &ArtifactTagRow, repo: &Repo) -> Value {
+    let repository_id = repo.id;
     json!({
         "id": tag_id(repository_id, &t.name),
         "repository_id": repository_id,
@@ -361,7 +375,7 @@ fn tag_json(t: &ArtifactTagRow, repository_id: i64) -> Value {
         "name": t.name,
         "push_time": time(t.pushed_at),
         "pull_time": pull_time(t.pulled_at),
-        "immutable": false,
+        "immutable": repo.is_immutable(&t.name),
     })
 }
 
@@ -524,7 +538,7 @@ async fn artifact_json(
         v["tags"] = Value::Array(
             tags.iter()
                 .filter(|t| t.manifest_id == a.id)
-                .map(|t| tag_json(t, repo.id))
+                .map(|t| tag_json(t, repo))
                 .collect(),
         );
     }
@@ -650,7 +664,12 @@ fn children_of(content: &[u8]) -> Vec<String> {
 
 /// Deletes an artifact as Harbor does: with the children of an index that nothing else needs
 /// (untagged, in no other index) and with the artifacts that refer to it (`subject`).
-async fn delete_deeply(state: &AppState, repo: &Repo, root: &ArtifactRow) -> Result<(), HError> {
+async fn delete_deeply(
+    state: &AppState,
+    repo: &Repo,
+    root: &ArtifactRow,
+    operator: &str,
+) -> Result<(), HError> {
     let meta = state.registry.meta();
     let root_digest: Digest = root
         .digest
@@ -658,7 +677,7 @@ async fn delete_deeply(state: &AppState, repo: &Repo, root: &ArtifactRow) -> Res
         .map_err(|e: oci::DigestError| HError::internal(e))?;
     state
         .registry
-        .delete_manifest(&repo.name, &Reference::Digest(root_digest))
+        .delete_manifest(&repo.name, &Reference::Digest(root_digest), operator)
         .await
         .map_err(registry_error)?;
     let mut seen: HashSet<String> = HashSet::from([root.digest.clone()]);
@@ -692,7 +711,7 @@ async fn delete_deeply(state: &AppState, repo: &Repo, root: &ArtifactRow) -> Res
         };
         match state
             .registry
-            .delete_manifest(&repo.name, &Reference::Digest(d))
+            .delete_manifest(&repo.name, &Reference::Digest(d), operator)
             .await
         {
             Ok(()) | Err(RegistryError::ManifestUnknown) => {}
@@ -731,7 +750,7 @@ pub async fn delete(
             ),
         ));
     }
-    delete_deeply(&state, &repo, &a).await?;
+    delete_deeply(&state, &repo, &a, ctx.principal.name()).await?;
     state.audit.record(
         repo.project.id,
         ctx.principal.name(),
@@ -783,7 +802,7 @@ pub async fn list_tags(
     let items = paging
         .slice(tags)
         .iter()
-        .map(|t| tag_json(t, repo.id))
+        .map(|t| tag_json(t, &repo))
         .collect();
     let path = format!("{}/artifacts/{reference}/tags", repo.path());
     Ok(paged(items, total, paging, &path, &query))

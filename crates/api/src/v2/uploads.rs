@@ -38,6 +38,7 @@ pub async fn start(
     query: &HashMap<String, String>,
     headers: &HeaderMap,
     body: Body,
+    operator: &str,
 ) -> ApiResult {
     if let Some(mount) = query.get("mount") {
         let digest = parse_digest(mount)?;
@@ -53,7 +54,7 @@ pub async fn start(
     }
     if let Some(digest) = query.get("digest") {
         let digest = parse_digest(digest)?;
-        reg.upload_monolithic(name, &digest, body_stream(body))
+        reg.upload_monolithic(name, &digest, body_stream(body), operator)
             .await?;
         return Ok(blob_created(name, &digest));
     }
@@ -131,6 +132,7 @@ pub async fn finish(
     query: &HashMap<String, String>,
     headers: &HeaderMap,
     body: Body,
+    operator: &str,
 ) -> ApiResult {
     let Some(digest) = query.get("digest") else {
         return Err(RegistryError::DigestInvalid(
@@ -149,7 +151,7 @@ pub async fn finish(
             });
         }
     }
-    reg.finish_upload(name, id, &digest, Some(body_stream(body)))
+    reg.finish_upload(name, id, &digest, Some(body_stream(body)), operator)
         .await?;
     Ok(blob_created(name, &digest))
 }

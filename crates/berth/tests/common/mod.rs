@@ -587,3 +587,100 @@ pub fn alpine_tar(dir: &Path) -> PathBuf {
     assert!(status.success(), "gunzip {}", src.display());
     dst
 }
+
+// ---- Helpers of the policy tests (tag immutability, retention, quotas) ----
+
+impl Skopeo {
+    /// Runs skopeo like `run` but returns its output whatever the exit status, for pushes and
+    /// deletes the registry is expected to refuse.
+    pub fn try_run(&self, args: &[&str]) -> std::process::Output {
+        Command::new(&self.bin)
+            .arg("--policy")
+            .arg(self.dir.join("policy.json"))
+            .arg("--registries.d")
+            .arg(self.dir.join("registries.d"))
+            .args(args)
+            .env("HOME", self.dir.join("home"))
+            .env("XDG_RUNTIME_DIR", self.dir.join("runtime"))
+            .env(
+                "CONTAINERS_REGISTRIES_CONF",
+                self.dir.join("registries.conf"),
+            )
+            .env("REGISTRY_AUTH_FILE", self.dir.join("auth.json"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("run skopeo {args:?}: {e}"))
+    }
+}
+
+impl Server {
+    /// The database URL the server was started with (`None`: the default SQLite database in
+    /// its data directory).
+    pub fn database_url(&self) -> Option<String> {
+        self.database.clone()
+    }
+
+    /// Runs `berth <args> --data-dir <this server's> [--database <this server's>]`: an
+    /// operator command on the same metadata as the running server.
+    pub fn berth_cli(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
+        cmd.args(args).arg("--data-dir").arg(self.data_dir());
+        if let Some(db) = &self.database {
+            cmd.arg("--database").arg(db);
+        }
+        cmd.env("BERTH_LOG", "warn")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("run berth {args:?}: {e}"))
+    }
+}
+
+/// Sends `body` as JSON.
+pub fn send_json(c: &Client, method: &str, path: &str, body: &serde_json::Value) -> Resp {
+    c.req(
+        method,
+        path,
+        &[("Content-Type", "application/json")],
+        Some(&serde_json::to_vec(body).unwrap()),
+    )
+}
+
+/// The trailing numeric id of a `Location` header.
+pub fn location_id(r: &Resp, prefix: &str) -> i64 {
+    let loc = r
+        .header("Location")
+        .unwrap_or_else(|| panic!("no Location in a {} answer: {}", r.status, r.text()));
+    let rest = loc
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("Location {loc:?} does not start with {prefix:?}"));
+    rest.parse()
+        .unwrap_or_else(|_| panic!("Location {loc:?} does not end in an id after {prefix:?}"))
+}
+
+/// Creates a project through `/api/v2.0/projects` with `body` and returns its id.
+pub fn api_create_project(c: &Client, body: &serde_json::Value) -> i64 {
+    let r = send_json(c, "POST", "/api/v2.0/projects", body);
+    assert_eq!(r.status, 201, "create project {body}: {}", r.text());
+    location_id(&r, "/api/v2.0/projects/")
+}
+
+/// Pushes the config and layers `Client::push_image` would push for `tag` and returns the
+/// manifest bytes without putting the manifest (same bytes as `push_image(repo, tag, layers)`).
+pub fn push_image_blobs(c: &Client, repo: &str, tag: &str, layers: &[&[u8]]) -> Vec<u8> {
+    let config = format!(r#"{{"architecture":"amd64","os":"linux","tag":"{tag}"}}"#);
+    let config_digest = c.push_blob(repo, config.as_bytes());
+    let layer_descs: Vec<serde_json::Value> = layers
+        .iter()
+        .map(|l| {
+            let d = c.push_blob(repo, l);
+            serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d, "size": l.len()})
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": layer_descs,
+    }))
+    .unwrap()
+}
