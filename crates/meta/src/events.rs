@@ -62,6 +62,29 @@ impl Meta {
         tx.commit().await
     }
 
+    /// Records several events in one transaction (batched pull events).
+    pub async fn record_events(&self, events: &[NewEvent]) -> Result<()> {
+        let mut tx = self.write().await?;
+        for e in events {
+            insert(&mut tx.tx, e).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Drops events already handed to deliverers (id ≤ `through`) that are older than
+    /// `before` (ms).
+    pub async fn prune_events(&self, through: i64, before: i64) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query("DELETE FROM events WHERE id <= $1 AND occur_at < $2")
+            .bind(through)
+            .bind(before)
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// Events with an id greater than `after`, oldest first.
     pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<EventRow>> {
         let rows = sqlx::query(

@@ -12,6 +12,7 @@ mod pulls;
 mod quota;
 mod registry;
 mod tenancy;
+mod webhooks;
 
 pub use db::{Dialect, Meta, MetaError};
 pub use events::{EventRow, NewEvent};
@@ -32,6 +33,7 @@ pub use tenancy::{
     ArtifactRow, ArtifactTagRow, AuditFilter, AuditRow, MemberRow, NewRobot, ProjectRow,
     RepositoryRow, RobotRow, UserRow,
 };
+pub use webhooks::{NewJob, NewWebhookPolicy, WebhookJobRow, WebhookPolicyRow};
 
 /// Milliseconds since the Unix epoch: every timestamp column holds this.
 pub fn now_ms() -> i64 {

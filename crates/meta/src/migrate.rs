@@ -8,6 +8,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_registry.sql")),
     (2, include_str!("migrations/0002_tenancy.sql")),
     (3, include_str!("migrations/0003_policies.sql")),
+    (4, include_str!("migrations/0004_webhooks.sql")),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

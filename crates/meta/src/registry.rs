@@ -113,6 +113,17 @@ impl Meta {
         }))
     }
 
+    /// When a repository was created (ms), if it exists.
+    pub async fn repository_created(&self, name: &str) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query("SELECT created_at FROM repositories WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.get("created_at")),
+        )
+    }
+
     /// Returns the repository, creating it on first use.
     pub async fn ensure_repository(&self, name: &str) -> Result<Repository> {
         if let Some(r) = self.repository(name).await? {
@@ -406,6 +417,7 @@ impl Meta {
                     // Dropping the transaction rolls the whole push back.
                     Err(exceeded) => return Err(PutManifestError::QuotaExceeded(exceeded)),
                 };
+            let repository = repository_name.clone();
             let (hard, before, after) = (
                 charged.before.hard,
                 charged.before.used,
@@ -424,7 +436,7 @@ impl Meta {
                         kind: "QUOTA_WARNING".into(),
                         operator: m.operator.to_string(),
                         project_id: Some(project_id),
-                        repository: repository_name,
+                        repository,
                         digest: m.digest.to_string(),
                         tag: m.tag.unwrap_or_default().to_string(),
                         details,
@@ -433,6 +445,19 @@ impl Meta {
                 .await?;
             }
         }
+        events::insert(
+            &mut tx.tx,
+            &NewEvent {
+                kind: "PUSH_ARTIFACT".into(),
+                operator: m.operator.to_string(),
+                project_id,
+                repository: repository_name,
+                digest: m.digest.to_string(),
+                tag: m.tag.unwrap_or_default().to_string(),
+                details: String::new(),
+            },
+        )
+        .await?;
         sqlx::query("UPDATE repositories SET updated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(repository_id)
@@ -482,6 +507,7 @@ impl Meta {
         repository_id: i64,
         digest: &str,
         protected: &(dyn Fn(&str) -> bool + Sync),
+        operator: &str,
     ) -> Result<DeleteOutcome> {
         let mut tx = self.write().await?;
         let (project_id, _) = lock_project_of(&mut tx.tx, self.dialect, repository_id).await?;
@@ -503,14 +529,32 @@ impl Meta {
                 .into_iter()
                 .map(|r| r.get("name"))
                 .collect();
-        if let Some(tag) = tags.into_iter().find(|t| protected(t)) {
-            return Ok(DeleteOutcome::Protected(tag));
+        if let Some(tag) = tags.iter().find(|t| protected(t)) {
+            return Ok(DeleteOutcome::Protected(tag.clone()));
         }
         let charged = quota::charged_digests(&mut tx.tx, &[id]).await?;
         sqlx::query("DELETE FROM manifests WHERE id = $1")
             .bind(id)
             .execute(&mut *tx.tx)
             .await?;
+        let repository: String = sqlx::query("SELECT name FROM repositories WHERE id = $1")
+            .bind(repository_id)
+            .fetch_one(&mut *tx.tx)
+            .await?
+            .get("name");
+        events::insert(
+            &mut tx.tx,
+            &NewEvent {
+                kind: "DELETE_ARTIFACT".into(),
+                operator: operator.to_string(),
+                project_id,
+                repository,
+                digest: digest.to_string(),
+                tag: tags.first().cloned().unwrap_or_default(),
+                details: String::new(),
+            },
+        )
+        .await?;
         if let Some(p) = project_id {
             quota::release(&mut tx.tx, p, &charged).await?;
         }

@@ -132,7 +132,12 @@ impl Registry {
     }
 
     /// Deletes a manifest by digest (with its tags), or only a tag when given a tag.
-    pub async fn delete_manifest(&self, repo: &str, reference: &Reference) -> Result<()> {
+    pub async fn delete_manifest(
+        &self,
+        repo: &str,
+        reference: &Reference,
+        operator: &str,
+    ) -> Result<()> {
         let repository = self
             .meta
             .repository(repo)
@@ -145,7 +150,7 @@ impl Registry {
                 let protected = |tag: &str| rules.rule_for(inner, tag).is_some();
                 match self
                     .meta
-                    .delete_manifest(repository.id, d.as_str(), &protected)
+                    .delete_manifest(repository.id, d.as_str(), &protected, operator)
                     .await?
                 {
                     DeleteOutcome::Deleted => true,

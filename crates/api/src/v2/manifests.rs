@@ -117,8 +117,8 @@ async fn read_limited(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiErr
     Ok(out)
 }
 
-pub async fn delete(reg: &Registry, name: &str, reference: &str) -> ApiResult {
+pub async fn delete(reg: &Registry, name: &str, reference: &str, operator: &str) -> ApiResult {
     let reference = reference_for_write(reference)?;
-    reg.delete_manifest(name, &reference).await?;
+    reg.delete_manifest(name, &reference, operator).await?;
     Ok(StatusCode::ACCEPTED.into_response())
 }

@@ -145,17 +145,21 @@ pub async fn dispatch(
         (Route::Manifest(n, r), Method::PUT) => {
             manifests::put(reg, n, r, &headers, body, caller.name()).await
         }
-        (Route::Manifest(n, r), Method::DELETE) => manifests::delete(reg, n, r).await,
+        (Route::Manifest(n, r), Method::DELETE) => {
+            manifests::delete(reg, n, r, caller.name()).await
+        }
         (Route::Blob(n, d), Method::GET) => blobs::get(reg, n, d, &headers, false).await,
         (Route::Blob(n, d), Method::HEAD) => blobs::get(reg, n, d, &headers, true).await,
         (Route::Blob(n, d), Method::DELETE) => blobs::delete(reg, n, d).await,
-        (Route::Upload(n, None), Method::POST) => uploads::start(reg, n, q, &headers, body).await,
+        (Route::Upload(n, None), Method::POST) => {
+            uploads::start(reg, n, q, &headers, body, caller.name()).await
+        }
         (Route::Upload(n, Some(id)), Method::GET) => uploads::status(reg, n, id).await,
         (Route::Upload(n, Some(id)), Method::PATCH) => {
             uploads::patch(reg, n, id, &headers, body).await
         }
         (Route::Upload(n, Some(id)), Method::PUT) => {
-            uploads::finish(reg, n, id, q, &headers, body).await
+            uploads::finish(reg, n, id, q, &headers, body, caller.name()).await
         }
         (Route::Upload(n, Some(id)), Method::DELETE) => uploads::cancel(reg, n, id).await,
         _ => Err(RegistryError::Unsupported("method not allowed on this path".into()).into()),
