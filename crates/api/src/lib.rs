@@ -29,6 +29,7 @@ pub struct AppState {
     pub gate: Gate,
     pub audit: AuditRecorder,
     pub settings: Arc<Settings>,
+    pub webhooks: webhook::Webhooks,
 }
 
 /// Behaviour switches of the HTTP layer.

@@ -31,6 +31,13 @@ pub struct ServeArgs {
     /// Lifetime of registry tokens in seconds [default: 1800]
     #[arg(long, env = "BERTH_TOKEN_TTL")]
     token_ttl: Option<i64>,
+    /// Internal addresses outbound requests (webhooks) may reach anyway: comma-separated
+    /// CIDRs, e.g. "10.0.0.0/8,127.0.0.1" [default: none]
+    #[arg(long, env = "BERTH_OUTBOUND_ALLOW")]
+    outbound_allow: Option<String>,
+    /// Longest wait between webhook delivery attempts, in seconds [default: 60]
+    #[arg(long, env = "BERTH_WEBHOOK_RETRY_MAX")]
+    webhook_retry_max: Option<u64>,
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -42,6 +49,8 @@ struct FileConfig {
     external_url: Option<String>,
     auto_create_projects: Option<bool>,
     token_ttl: Option<i64>,
+    outbound_allow: Option<String>,
+    webhook_retry_max: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +61,8 @@ pub struct Config {
     pub external_url: Option<String>,
     pub auto_create_projects: bool,
     pub token_ttl: i64,
+    pub outbound: webhook::outbound::OutboundPolicy,
+    pub webhook_retry_max_secs: u64,
 }
 
 impl Config {
@@ -82,7 +93,24 @@ impl Config {
             (60..=86_400).contains(&token_ttl),
             "token_ttl must be between 60 and 86400 seconds"
         );
+        let outbound = webhook::outbound::OutboundPolicy::parse(
+            args.outbound_allow
+                .or(file.outbound_allow)
+                .as_deref()
+                .unwrap_or(""),
+        )
+        .context("outbound_allow (BERTH_OUTBOUND_ALLOW)")?;
+        let webhook_retry_max_secs = args
+            .webhook_retry_max
+            .or(file.webhook_retry_max)
+            .unwrap_or(60);
+        anyhow::ensure!(
+            (1..=3600).contains(&webhook_retry_max_secs),
+            "webhook_retry_max must be between 1 and 3600 seconds"
+        );
         Ok(Config {
+            outbound,
+            webhook_retry_max_secs,
             listen,
             data_dir,
             database,

@@ -26,11 +26,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let audit = AuditRecorder::start(meta.clone(), Duration::from_secs(1));
     let registry = Registry::new(meta.clone(), Arc::new(store), pulls);
     tokio::spawn(jobs::Scheduler::new(registry.clone()).run());
+    let webhooks = webhook::Webhooks::start(
+        meta.clone(),
+        webhook::Options {
+            outbound: config.outbound.clone(),
+            registry_host: registry_host(&config),
+            backoff_max_ms: config.webhook_retry_max_secs * 1000,
+            ..webhook::Options::default()
+        },
+    );
     let app = api::router(api::AppState {
         registry: registry.clone(),
         auth: Arc::new(Authenticator::new(meta.clone(), tokens)),
         gate: Gate::new(meta.clone()),
         audit: audit.clone(),
+        webhooks,
         settings: Arc::new(api::Settings {
             external_url: config.external_url.clone(),
             auto_create_projects: config.auto_create_projects,
@@ -65,6 +75,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     meta.close().await;
     Ok(())
+}
+
+/// host[:port] that payloads name resources by: the external URL's, else the listen address.
+fn registry_host(config: &Config) -> String {
+    match &config.external_url {
+        Some(url) => url
+            .split("://")
+            .nth(1)
+            .unwrap_or(url)
+            .trim_end_matches('/')
+            .to_string(),
+        None => config.listen.to_string(),
+    }
 }
 
 async fn shutdown_signal() {

@@ -852,6 +852,7 @@ impl Meta {
         &self,
         repository_id: i64,
         protected: &(dyn Fn(&str) -> bool + Sync),
+        operator: &str,
     ) -> Result<DeleteOutcome> {
         let mut tx = self.write().await?;
         let (project_id, _) =
@@ -867,14 +868,39 @@ impl Meta {
         if let Some(tag) = tags.into_iter().find(|t| protected(t)) {
             return Ok(DeleteOutcome::Protected(tag));
         }
-        let ids: Vec<i64> = sqlx::query("SELECT id FROM manifests WHERE repository_id = $1")
-            .bind(repository_id)
-            .fetch_all(&mut *tx.tx)
-            .await?
-            .into_iter()
-            .map(|r| r.get("id"))
-            .collect();
+        let manifests: Vec<(i64, String, Option<String>)> = sqlx::query(
+            "SELECT m.id, m.digest, (SELECT MIN(t.name) FROM tags t WHERE t.manifest_id = m.id) AS tag
+             FROM manifests m WHERE m.repository_id = $1",
+        )
+        .bind(repository_id)
+        .fetch_all(&mut *tx.tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.get("id"), r.get("digest"), r.get("tag")))
+        .collect();
+        let ids: Vec<i64> = manifests.iter().map(|m| m.0).collect();
         let charged = crate::quota::charged_digests(&mut tx.tx, &ids).await?;
+        let name: Option<String> = sqlx::query("SELECT name FROM repositories WHERE id = $1")
+            .bind(repository_id)
+            .fetch_optional(&mut *tx.tx)
+            .await?
+            .map(|r| r.get("name"));
+        // Harbor reports a repository's deletion as the deletion of each of its artifacts.
+        for (_, digest, tag) in &manifests {
+            crate::events::insert(
+                &mut tx.tx,
+                &crate::NewEvent {
+                    kind: "DELETE_ARTIFACT".into(),
+                    operator: operator.to_string(),
+                    project_id,
+                    repository: name.clone().unwrap_or_default(),
+                    digest: digest.clone(),
+                    tag: tag.clone().unwrap_or_default(),
+                    details: String::new(),
+                },
+            )
+            .await?;
+        }
         let n = sqlx::query("DELETE FROM repositories WHERE id = $1")
             .bind(repository_id)
             .execute(&mut *tx.tx)

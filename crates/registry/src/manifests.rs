@@ -186,7 +186,7 @@ impl Registry {
     }
 
     /// Deletes a repository with everything in it, unless it holds an immutable tag.
-    pub async fn delete_repository(&self, repo: &str) -> Result<()> {
+    pub async fn delete_repository(&self, repo: &str, operator: &str) -> Result<()> {
         let repository = self
             .meta
             .repository(repo)
@@ -197,7 +197,7 @@ impl Registry {
         let protected = |tag: &str| rules.rule_for(inner, tag).is_some();
         match self
             .meta
-            .delete_repository(repository.id, &protected)
+            .delete_repository(repository.id, &protected, operator)
             .await?
         {
             DeleteOutcome::Deleted => Ok(()),

@@ -252,7 +252,11 @@ pub async fn delete_repository(
     let proj = project_named(&state, &ctx, &p).await?;
     require_project(&state, &ctx.principal, &proj, "repository", "delete").await?;
     let repo = existing_repository(&state, &proj, &r).await?;
-    match state.registry.delete_repository(&repo.name).await {
+    match state
+        .registry
+        .delete_repository(&repo.name, ctx.principal.name())
+        .await
+    {
         Ok(()) => {}
         Err(RegistryError::NameUnknown) => {
             return Err(HError::not_found(format!(

@@ -15,6 +15,7 @@ mod selectors;
 pub mod session;
 mod system;
 mod users;
+mod webhooks;
 
 use crate::AppState;
 use auth::Principal;
@@ -194,6 +195,34 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/retentions/{id}/executions/{eid}/tasks/{tid}",
             get(retention::task_log),
         )
+        .route(
+            "/projects/{p}/webhook/policies",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/projects/{p}/webhook/policies/{id}",
+            get(webhooks::get)
+                .put(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/projects/{p}/webhook/policies/{id}/executions",
+            get(webhooks::executions),
+        )
+        .route(
+            "/projects/{p}/webhook/policies/{id}/executions/{eid}/tasks",
+            get(webhooks::tasks),
+        )
+        .route(
+            "/projects/{p}/webhook/policies/{id}/executions/{eid}/tasks/{tid}/log",
+            get(webhooks::task_log),
+        )
+        .route("/projects/{p}/webhook/jobs", get(webhooks::jobs))
+        .route(
+            "/projects/{p}/webhook/lasttrigger",
+            get(webhooks::last_trigger),
+        )
+        .route("/projects/{p}/webhook/events", get(webhooks::events))
         .route("/quotas", get(quotas::list))
         .route("/quotas/reconcile", post(quotas::reconcile))
         .route("/quotas/{id}", get(quotas::get).put(quotas::update))

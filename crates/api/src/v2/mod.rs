@@ -166,7 +166,18 @@ pub async fn dispatch(
     };
     if let (Ok(resp), Some(name)) = (&result, name) {
         let succeeded = resp.status().is_success();
+        let digest = resp
+            .headers()
+            .get("Docker-Content-Digest")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
         audit(&state, &caller, &route, &method, name, succeeded).await;
+        if succeeded && method == Method::GET {
+            if let Route::Manifest(_, reference) = route {
+                pull_event(&state, &caller, name, reference, &digest).await;
+            }
+        }
     }
     result.unwrap_or_else(IntoResponse::into_response)
 }
@@ -202,6 +213,31 @@ async fn audit(
             "artifact",
         );
     }
+}
+
+/// A pull is an event only for projects with a webhook listening to pulls: pulls are the
+/// hot path, and an event nobody reads is a write for nothing.
+async fn pull_event(state: &AppState, caller: &Caller, name: &str, reference: &str, digest: &str) {
+    let Ok(Some(p)) = state.gate.project(access::project_of(name)).await else {
+        return;
+    };
+    if !state.webhooks.wants(p.id, webhook::EventKind::PullArtifact) {
+        return;
+    }
+    let tag = if reference.contains(':') {
+        ""
+    } else {
+        reference
+    };
+    state.webhooks.record_pull(meta::NewEvent {
+        kind: "PULL_ARTIFACT".into(),
+        operator: caller.name().to_string(),
+        project_id: Some(p.id),
+        repository: name.to_string(),
+        digest: digest.to_string(),
+        tag: tag.to_string(),
+        details: String::new(),
+    });
 }
 
 pub(crate) type ApiResult = Result<Response, ApiError>;
