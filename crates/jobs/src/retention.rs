@@ -300,7 +300,10 @@ impl Run<'_> {
                 plan.digest[id]
             );
         }
-        for id in &doomed.manifests {
+        // Artifacts that go without a deleted tag naming them (untagged ones, referrers,
+        // children) are listed by digest; the rest are already listed by their tags.
+        let listed: HashSet<i64> = doomed.tags.iter().map(|(_, id)| *id).collect();
+        for id in doomed.manifests.iter().filter(|id| !listed.contains(id)) {
             out.deleted
                 .push((repo.to_string(), String::new(), plan.digest[id].clone()));
         }

@@ -684,3 +684,408 @@ pub fn push_image_blobs(c: &Client, repo: &str, tag: &str, layers: &[&[u8]]) -> 
     }))
     .unwrap()
 }
+
+// ---- Helpers of the webhook tests: a local HTTP receiver, HMAC-SHA256, the webhook API ----
+
+/// One HTTP request a [`Receiver`] got.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    /// Header names lower-cased, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "delivered body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+struct ReceiverShared {
+    got: std::sync::Mutex<Vec<Received>>,
+    /// Statuses for the next requests, one each, before `status` applies again.
+    first: std::sync::Mutex<std::collections::VecDeque<u16>>,
+    status: std::sync::atomic::AtomicU16,
+}
+
+/// A real HTTP/1.1 server on 127.0.0.1 that records every request and answers with an empty
+/// body and a configurable status (200 by default), closing each connection. `down()` drops the
+/// listener (connections are refused); `up()` listens again on the same port.
+pub struct Receiver {
+    port: u16,
+    shared: std::sync::Arc<ReceiverShared>,
+    running: Option<(
+        std::sync::Arc<std::sync::atomic::AtomicBool>,
+        std::thread::JoinHandle<()>,
+    )>,
+}
+
+impl Receiver {
+    pub fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut r = Receiver {
+            port: listener.local_addr().unwrap().port(),
+            shared: std::sync::Arc::new(ReceiverShared {
+                got: Default::default(),
+                first: Default::default(),
+                status: std::sync::atomic::AtomicU16::new(200),
+            }),
+            running: None,
+        };
+        r.serve(listener);
+        r
+    }
+
+    fn serve(&mut self, listener: TcpListener) {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        listener.set_nonblocking(true).unwrap();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let (stop2, shared) = (stop.clone(), self.shared.clone());
+        let handle = std::thread::spawn(move || {
+            while !stop2.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((sock, _)) => {
+                        let shared = shared.clone();
+                        std::thread::spawn(move || receiver_connection(sock, &shared));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+            // The listener is dropped here: new connections are refused.
+        });
+        self.running = Some((stop, handle));
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Stops listening: the port refuses connections until `up()`.
+    pub fn down(&mut self) {
+        if let Some((stop, handle)) = self.running.take() {
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            handle.join().unwrap();
+        }
+    }
+
+    /// Listens again on the same port (std sets SO_REUSEADDR; retried for up to 10 s).
+    pub fn up(&mut self) {
+        assert!(self.running.is_none(), "receiver already up");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let listener = loop {
+            match TcpListener::bind(("127.0.0.1", self.port)) {
+                Ok(l) => break l,
+                Err(e) => {
+                    assert!(
+                        Instant::now() < deadline,
+                        "cannot listen on 127.0.0.1:{} again: {e}",
+                        self.port
+                    );
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        };
+        self.serve(listener);
+    }
+
+    /// The status every later request gets.
+    pub fn respond_with(&self, status: u16) {
+        self.shared
+            .status
+            .store(status, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The next requests get these statuses, one each, before the usual one applies again.
+    pub fn respond_first(&self, statuses: &[u16]) {
+        self.shared
+            .first
+            .lock()
+            .unwrap()
+            .extend(statuses.iter().copied());
+    }
+
+    /// Everything received so far, in arrival order.
+    pub fn requests(&self) -> Vec<Received> {
+        self.shared.got.lock().unwrap().clone()
+    }
+
+    /// Waits (at most `secs`) until `done` holds for what was received; returns it. Panics
+    /// naming `what` and listing what arrived when the time is up.
+    pub fn wait_for(
+        &self,
+        what: &str,
+        secs: u64,
+        done: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let got = self.requests();
+            if done(&got) {
+                return got;
+            }
+            if Instant::now() >= deadline {
+                let list: Vec<String> = got
+                    .iter()
+                    .map(|r| format!("{} {} {}", r.method, r.path, r.text()))
+                    .collect();
+                panic!(
+                    "{what}: not received within {secs} s; got {} request(s):\n{}",
+                    got.len(),
+                    list.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
+
+fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Decodes a complete chunked body; None while incomplete.
+fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let eol = find_bytes(b, b"\r\n")?;
+        let size_text = std::str::from_utf8(&b[..eol]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        b = &b[eol + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        if b.len() < size + 2 {
+            return None;
+        }
+        out.extend_from_slice(&b[..size]);
+        b = &b[size + 2..];
+    }
+}
+
+fn receiver_connection(mut sock: std::net::TcpStream, shared: &ReceiverShared) {
+    use std::io::Write;
+    let _ = sock.set_nonblocking(false);
+    let _ = sock.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16384];
+    let head_end = loop {
+        if let Some(i) = find_bytes(&buf, b"\r\n\r\n") {
+            break i;
+        }
+        match sock.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next().unwrap_or_default().split_whitespace();
+    let method = first.next().unwrap_or_default().to_string();
+    let path = first.next().unwrap_or_default().to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let value = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let chunked = value("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    let length: usize = value("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut rest = buf[head_end + 4..].to_vec();
+    let body = loop {
+        if chunked {
+            if let Some(b) = dechunk(&rest) {
+                break b;
+            }
+        } else if rest.len() >= length {
+            rest.truncate(length);
+            break rest;
+        }
+        match sock.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => rest.extend_from_slice(&chunk[..n]),
+        }
+    };
+    shared.got.lock().unwrap().push(Received {
+        method,
+        path,
+        headers,
+        body,
+    });
+    let status = shared
+        .first
+        .lock()
+        .unwrap()
+        .pop_front()
+        .unwrap_or_else(|| shared.status.load(std::sync::atomic::Ordering::SeqCst));
+    let reason = match status {
+        200 => "OK",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    };
+    let _ = sock.write_all(
+        format!("HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    );
+    let _ = sock.flush();
+    let _ = sock.shutdown(std::net::Shutdown::Write);
+}
+
+/// HMAC-SHA256 (RFC 2104) built on sha2: 64-byte block, ipad 0x36, opad 0x5c.
+pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(k.map(|b| b ^ 0x36));
+    inner.update(msg);
+    let inner = inner.finalize();
+    let mut outer = Sha256::new();
+    outer.update(k.map(|b| b ^ 0x5c));
+    outer.update(inner);
+    outer.finalize().into()
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Env of a server whose webhooks may reach this host and retry within 2 s.
+pub const WEBHOOK_ENV: &[(&str, &str)] = &[
+    ("BERTH_OUTBOUND_ALLOW", "127.0.0.1/32,::1"),
+    ("BERTH_WEBHOOK_RETRY_MAX", "2"),
+];
+
+/// An http target in Harbor's shape with `Authorization: Bearer abc`.
+pub fn webhook_target(address: &str, format: &str) -> serde_json::Value {
+    serde_json::json!({
+        "type": "http", "address": address, "auth_header": "Bearer abc",
+        "skip_cert_verify": false, "payload_format": format,
+    })
+}
+
+/// A policy body: enabled, the given targets and event types, secret `s3cret`.
+pub fn webhook_policy(
+    name: &str,
+    targets: Vec<serde_json::Value>,
+    events: &[&str],
+) -> serde_json::Value {
+    serde_json::json!({
+        "name": name, "description": "", "enabled": true, "targets": targets,
+        "event_types": events, "secret": "s3cret",
+    })
+}
+
+/// Creates a webhook policy in `project` (name or id) and returns its id (from `Location`,
+/// which names the project as the request did, by name or by id).
+pub fn create_webhook(c: &Client, project: &str, body: &serde_json::Value) -> i64 {
+    let r = send_json(
+        c,
+        "POST",
+        &format!("/api/v2.0/projects/{project}/webhook/policies"),
+        body,
+    );
+    assert_eq!(r.status, 201, "create webhook policy {body}: {}", r.text());
+    let loc = r
+        .header("Location")
+        .unwrap_or_else(|| panic!("no Location creating a webhook policy: {}", r.text()))
+        .to_string();
+    let (prefix, id) = loc
+        .rsplit_once('/')
+        .unwrap_or_else(|| panic!("Location {loc:?}"));
+    assert!(
+        prefix.starts_with("/api/v2.0/projects/") && prefix.ends_with("/webhook/policies"),
+        "Location {loc:?} is not /api/v2.0/projects/{{p}}/webhook/policies/{{id}}"
+    );
+    id.parse()
+        .unwrap_or_else(|_| panic!("Location {loc:?} does not end in an id"))
+}
+
+/// `GET …/webhook/policies/{id}/executions` (newest first).
+pub fn webhook_executions(c: &Client, project: &str, policy: i64) -> Vec<serde_json::Value> {
+    let r = c.get(&format!(
+        "/api/v2.0/projects/{project}/webhook/policies/{policy}/executions"
+    ));
+    assert_eq!(r.status, 200, "executions of policy {policy}: {}", r.text());
+    r.json()
+        .as_array()
+        .unwrap_or_else(|| panic!("executions are not an array: {}", r.text()))
+        .clone()
+}
+
+pub fn webhook_tasks(c: &Client, project: &str, policy: i64, eid: i64) -> Vec<serde_json::Value> {
+    let r = c.get(&format!(
+        "/api/v2.0/projects/{project}/webhook/policies/{policy}/executions/{eid}/tasks"
+    ));
+    assert_eq!(r.status, 200, "tasks of execution {eid}: {}", r.text());
+    r.json()
+        .as_array()
+        .unwrap_or_else(|| panic!("tasks are not an array: {}", r.text()))
+        .clone()
+}
+
+/// The text/plain log of a delivery task.
+pub fn webhook_task_log(c: &Client, project: &str, policy: i64, eid: i64, tid: i64) -> String {
+    let r = c.get(&format!(
+        "/api/v2.0/projects/{project}/webhook/policies/{policy}/executions/{eid}/tasks/{tid}/log"
+    ));
+    assert_eq!(r.status, 200, "log of task {tid}: {}", r.text());
+    let ct = r.header("Content-Type").unwrap_or_default();
+    assert!(ct.starts_with("text/plain"), "log Content-Type {ct:?}");
+    r.text()
+}
+
+/// Waits (at most `secs`) for an execution of `policy` for which `done` holds.
+pub fn wait_webhook_execution(
+    c: &Client,
+    project: &str,
+    policy: i64,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let list = webhook_executions(c, project, policy);
+        if let Some(e) = list.iter().find(|e| done(e)) {
+            return e.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: no such execution of policy {policy} within {secs} s: {list:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
