@@ -15,6 +15,13 @@ pub struct ApiError {
     pub challenge: Option<String>,
 }
 
+impl ApiError {
+    /// A pull refused because the artifact lacks a required, verified signature.
+    pub fn is_unsigned(&self) -> bool {
+        matches!(self.error, RegistryError::Unsigned(_))
+    }
+}
+
 impl From<RegistryError> for ApiError {
     fn from(error: RegistryError) -> Self {
         ApiError {
@@ -45,7 +52,7 @@ fn status_and_code(e: &RegistryError) -> (StatusCode, &'static str) {
         Unsupported(_) => (StatusCode::METHOD_NOT_ALLOWED, "UNSUPPORTED"),
         ManifestTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID"),
         RangeInvalid { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "BLOB_UPLOAD_INVALID"),
-        Denied(_) => (StatusCode::FORBIDDEN, "DENIED"),
+        Denied(_) | Unsigned(_) => (StatusCode::FORBIDDEN, "DENIED"),
         Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "UNKNOWN"),
     }
 }

@@ -43,6 +43,14 @@ impl Meta {
         Ok(row.map(|r| (r.get("id"), r.get("total_size"))))
     }
 
+    pub async fn manifest_digest_by_id(&self, id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query("SELECT digest FROM manifests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.get("digest")))
+    }
+
     /// Digests of the manifests (indexes) in the repository that list `digest` as a child.
     pub async fn manifest_parents(&self, repository_id: i64, digest: &str) -> Result<Vec<String>> {
         let rows = sqlx::query(

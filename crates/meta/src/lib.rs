@@ -12,6 +12,7 @@ mod pulls;
 mod quota;
 mod registry;
 mod tenancy;
+mod trust;
 mod webhooks;
 
 pub use db::{Dialect, Meta, MetaError};
@@ -33,6 +34,7 @@ pub use tenancy::{
     ArtifactRow, ArtifactTagRow, AuditFilter, AuditRow, MemberRow, NewRobot, ProjectRow,
     RepositoryRow, RobotRow, UserRow,
 };
+pub use trust::{SignatureManifest, TrustRow};
 pub use webhooks::{NewJob, NewWebhookPolicy, WebhookJobRow, WebhookPolicyRow};
 
 /// Milliseconds since the Unix epoch: every timestamp column holds this.

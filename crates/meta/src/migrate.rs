@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_tenancy.sql")),
     (3, include_str!("migrations/0003_policies.sql")),
     (4, include_str!("migrations/0004_webhooks.sql")),
+    (5, include_str!("migrations/0005_trust.sql")),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -42,6 +42,9 @@ pub enum RegistryError {
     RangeInvalid { size: u64 },
     #[error("{0}")]
     Denied(String),
+    /// DENIED because the project requires a verified signature the artifact lacks.
+    #[error("{0}")]
+    Unsigned(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

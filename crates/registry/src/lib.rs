@@ -5,10 +5,12 @@
 mod error;
 mod manifests;
 pub mod policies;
+pub mod signatures;
 mod uploads;
 
 pub use error::RegistryError;
 pub use manifests::{acceptable, ManifestPut, Page, PulledManifest};
+pub use signatures::{PullPolicy, SignatureCheck};
 /// Byte streams and ranges pass through the domain layer unchanged.
 pub use storage::{ByteRange, ByteStream};
 pub use uploads::MountOutcome;
@@ -26,6 +28,7 @@ pub struct Registry {
     pub(crate) store: Arc<dyn BlobStore>,
     pub(crate) uploads: Arc<uploads::HasherCache>,
     pub(crate) pulls: PullRecorder,
+    pub(crate) signatures: Arc<signatures::SignatureCache>,
 }
 
 impl Registry {
@@ -35,6 +38,7 @@ impl Registry {
             store,
             uploads: Arc::new(uploads::HasherCache::default()),
             pulls,
+            signatures: Arc::default(),
         }
     }
 

@@ -112,12 +112,18 @@ impl Registry {
         repo: &str,
         reference: &Reference,
         record_pull: bool,
+        policy: crate::PullPolicy,
     ) -> Result<PulledManifest> {
         let found = match reference {
             Reference::Digest(d) => self.meta.manifest_by_digest(repo, d.as_str()).await?,
             Reference::Tag(t) => self.meta.manifest_by_tag(repo, t).await?,
         };
         let m = found.ok_or(RegistryError::ManifestUnknown)?;
+        if record_pull {
+            // A refused pull is no pull: check before noting it.
+            self.enforce_signatures(repo, &m.digest, &m.content, policy)
+                .await?;
+        }
         if record_pull {
             match reference {
                 Reference::Tag(t) => self.pulls.record(m.id, Some((m.repository_id, t))),

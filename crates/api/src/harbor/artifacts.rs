@@ -535,7 +535,7 @@ async fn artifact_json(
         "annotations": annotations,
         "references": references,
         "labels": [],
-        "accessories": [],
+        "accessories": accessories(state, repo, a).await?,
         "addition_links": {},
     });
     if let Some(tags) = tags {
@@ -697,6 +697,18 @@ async fn delete_deeply(
             .map(|r| (r.digest, true)),
     );
     let tags = meta.tags_of_manifests(repo.id).await?;
+    // cosign's tag scheme: `sha256-<hex>.sig|.att|.sbom` belong to the artifact too.
+    let prefix = root.digest.replacen(':', "-", 1);
+    for t in tags.iter().filter(|t| {
+        policy::is_accessory_tag(&t.name)
+            && t.name
+                .rsplit_once('.')
+                .is_some_and(|(stem, _)| stem == prefix)
+    }) {
+        if let Some(d) = meta.manifest_digest_by_id(t.manifest_id).await? {
+            queue.push((d, true));
+        }
+    }
     while let Some((digest, referrer)) = queue.pop() {
         if !seen.insert(digest.clone()) {
             continue;
@@ -763,6 +775,59 @@ pub async fn delete(
         "artifact",
     );
     Ok(StatusCode::OK.into_response())
+}
+
+/// berth's extension: the artifact's signatures and what verification said about each.
+pub async fn signatures(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path((p, r, reference)): Path<(String, String, String)>,
+) -> HResult {
+    let repo = require_repo(&state, &ctx, &p, &r, "artifact", "read").await?;
+    let a = resolve(&state, &repo, &reference).await?;
+    let Some(repository) = state.registry.meta().repository(&repo.name).await? else {
+        return Err(HError::not_found(format!(
+            "repository {} not found",
+            repo.name
+        )));
+    };
+    let checks = state
+        .registry
+        .signature_checks(&repository, &a.digest)
+        .await
+        .map_err(registry_error)?;
+    Ok(ok_json(super::trust::checks_json(&checks)))
+}
+
+/// Harbor's accessories of an artifact: its cosign and Notation signatures.
+async fn accessories(state: &AppState, repo: &Repo, a: &ArtifactRow) -> Result<Value, HError> {
+    let meta = state.registry.meta();
+    let tag = signature::cosign_signature_tag(&a.digest);
+    let mut out = Vec::new();
+    for m in meta
+        .signature_manifests(repo.id, &a.digest, tag.as_deref())
+        .await?
+    {
+        let Some(kind) = signature::signature_kind(&m.content) else {
+            continue;
+        };
+        let Some((id, size)) = meta.manifest_brief(repo.id, &m.digest).await? else {
+            continue;
+        };
+        out.push(json!({
+            "id": id,
+            "artifact_id": id,
+            "subject_artifact_id": a.id,
+            "subject_artifact_repo": repo.name,
+            "subject_artifact_digest": a.digest,
+            "size": size,
+            "digest": m.digest,
+            "type": kind.accessory_type(),
+            "icon": "",
+            "creation_time": time(a.pushed_at),
+        }));
+    }
+    Ok(Value::Array(out))
 }
 
 // ---- tags ----

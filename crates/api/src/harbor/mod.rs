@@ -14,6 +14,7 @@ mod robots;
 mod selectors;
 pub mod session;
 mod system;
+mod trust;
 mod users;
 mod webhooks;
 
@@ -223,6 +224,20 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(webhooks::last_trigger),
         )
         .route("/projects/{p}/webhook/events", get(webhooks::events))
+        .route("/projects/{p}/signature/trust", get(trust::get))
+        .route("/projects/{p}/signature/trust/keys", post(trust::add_key))
+        .route(
+            "/projects/{p}/signature/trust/certificates",
+            post(trust::add_certificate),
+        )
+        .route(
+            "/projects/{p}/signature/trust/{id}",
+            axum::routing::delete(trust::delete),
+        )
+        .route(
+            "/projects/{p}/repositories/{r}/artifacts/{reference}/signatures",
+            get(artifacts::signatures),
+        )
         .route("/quotas", get(quotas::list))
         .route("/quotas/reconcile", post(quotas::reconcile))
         .route("/quotas/{id}", get(quotas::get).put(quotas::update))

@@ -81,9 +81,11 @@ fn parse_targets(
             let format = match (kind, t.payload_format.as_str()) {
                 (_, "" | "Default") | (TargetKind::Slack, _) => PayloadFormat::Default,
                 (TargetKind::Http, "CloudEvents") => PayloadFormat::CloudEvents,
-                (_, other) => return Err(HError::bad_request(format!(
+                (_, other) => {
+                    return Err(HError::bad_request(format!(
                     "payload_format {other:?} is not supported; use \"Default\" or \"CloudEvents\""
-                ))),
+                )))
+                }
             };
             let address = t.address.clone().unwrap_or_default();
             let auth_header = if t.auth_header.contains(MASK) {

@@ -36,9 +36,10 @@ pub async fn get(
     reference: &str,
     headers: &HeaderMap,
     head: bool,
+    policy: registry::PullPolicy,
 ) -> ApiResult {
     let reference = reference_for_read(reference)?;
-    let m = reg.get_manifest(name, &reference, !head).await?;
+    let m = reg.get_manifest(name, &reference, !head, policy).await?;
     let accept: Vec<&str> = headers
         .get_all(header::ACCEPT)
         .iter()

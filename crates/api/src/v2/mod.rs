@@ -140,8 +140,13 @@ pub async fn dispatch(
         (Route::Catalog, Method::GET) => lists::catalog(&state, &caller, &headers, q).await,
         (Route::Tags(n), Method::GET) => lists::tags(reg, n, q).await,
         (Route::Referrers(n, d), Method::GET) => lists::referrers(reg, n, d, q).await,
-        (Route::Manifest(n, r), Method::GET) => manifests::get(reg, n, r, &headers, false).await,
-        (Route::Manifest(n, r), Method::HEAD) => manifests::get(reg, n, r, &headers, true).await,
+        (Route::Manifest(n, r), Method::GET) => {
+            let policy = pull_policy(&state, n).await;
+            manifests::get(reg, n, r, &headers, false, policy).await
+        }
+        (Route::Manifest(n, r), Method::HEAD) => {
+            manifests::get(reg, n, r, &headers, true, registry::PullPolicy::default()).await
+        }
         (Route::Manifest(n, r), Method::PUT) => {
             manifests::put(reg, n, r, &headers, body, caller.name()).await
         }
@@ -164,6 +169,19 @@ pub async fn dispatch(
         (Route::Upload(n, Some(id)), Method::DELETE) => uploads::cancel(reg, n, id).await,
         _ => Err(RegistryError::Unsupported("method not allowed on this path".into()).into()),
     };
+    if let (Err(e), Some(name), Route::Manifest(_, reference)) = (&result, name, &route) {
+        if e.is_unsigned() {
+            if let Ok(Some(p)) = state.gate.project(access::project_of(name)).await {
+                state.audit.record(
+                    p.id,
+                    caller.name(),
+                    "pull_denied",
+                    format!("{name}:{reference}"),
+                    "artifact",
+                );
+            }
+        }
+    }
     if let (Ok(resp), Some(name)) = (&result, name) {
         let succeeded = resp.status().is_success();
         let digest = resp
@@ -212,6 +230,15 @@ async fn audit(
             format!("{name}:{reference}"),
             "artifact",
         );
+    }
+}
+
+/// What the repository's project requires of pulled content (from the gate's cached
+/// project metadata).
+async fn pull_policy(state: &AppState, name: &str) -> registry::PullPolicy {
+    match state.gate.project(access::project_of(name)).await {
+        Ok(Some(p)) => registry::PullPolicy::from_metadata(&p.metadata),
+        _ => registry::PullPolicy::default(),
     }
 }
 
