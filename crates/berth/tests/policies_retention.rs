@@ -703,3 +703,72 @@ fn project_developers_may_create_and_run_retention_but_guests_may_not() {
     );
     assert_eq!(list.len(), 1, "{list:?}");
 }
+
+#[test]
+fn a_cron_schedule_starts_runs_by_itself_and_clearing_it_stops_them() {
+    let s = Server::start();
+    let c = s.client();
+    let project = unique("retcron");
+    let pid = api_create_project(&c, &json!({"project_name": project, "public": false}));
+    let repo = format!("{project}/app");
+    for i in 1..=3 {
+        c.push_image(&repo, &format!("release-{i}"), &[format!("layer {i}").as_bytes()]);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Every two seconds, keep only the latest release.
+    let body = policy(
+        pid,
+        "*/2 * * * * *",
+        vec![retention_rule(
+            "latestPushedK",
+            json!({"latestPushedK": 1}),
+            "**",
+            "release-*",
+        )],
+    );
+    let policy_id = create_policy(&c, &body);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let scheduled = loop {
+        let r = c.get(&format!("{API}/retentions/{policy_id}/executions"));
+        assert_eq!(r.status, 200, "{}", r.text());
+        let done: Vec<Value> = array(&r.json(), "executions")
+            .into_iter()
+            .filter(|e| e["trigger"] == "SCHEDULE" && e["status"] == "Success")
+            .collect();
+        if let Some(e) = done.first() {
+            break e.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no scheduled run finished within 20 s: {}",
+            r.text()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(scheduled["dry_run"], false, "{scheduled}");
+    let tags = c.get(&format!("/v2/{repo}/tags/list")).json();
+    assert_eq!(tags["tags"], json!(["release-3"]), "{tags}");
+
+    // Without a schedule, no further runs start.
+    let manual_only = policy(
+        pid,
+        "",
+        vec![retention_rule(
+            "latestPushedK",
+            json!({"latestPushedK": 1}),
+            "**",
+            "release-*",
+        )],
+    );
+    let r = send_json(&c, "PUT", &format!("{API}/retentions/{policy_id}"), &manual_only);
+    assert_eq!(r.status, 200, "{}", r.text());
+    // A run the scheduler had already started may still finish; count after it settles.
+    std::thread::sleep(Duration::from_secs(3));
+    let count = |c: &Client| {
+        let r = c.get(&format!("{API}/retentions/{policy_id}/executions?page_size=100"));
+        r.header("X-Total-Count").unwrap_or("0").parse::<i64>().unwrap()
+    };
+    let before = count(&c);
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(count(&c), before, "runs started after the schedule was cleared");
+}
