@@ -230,35 +230,43 @@ impl Webhooks {
         let permits = Arc::new(Semaphore::new(self.inner.opts.concurrency.max(1)));
         let lease = self.inner.opts.timeout.as_millis() as i64 + 30_000;
         loop {
-            let free = permits.available_permits() as i64;
-            let claimed = if free > 0 {
-                match self.inner.meta.claim_webhook_jobs(free, lease).await {
-                    Ok(j) => j,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not claim webhook jobs");
-                        Vec::new()
-                    }
+            // Wait for room first: a finished delivery frees a permit and wakes this loop at
+            // once, so throughput is bounded by the receivers, not by a polling interval.
+            let first = permits
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore open");
+            let free = permits.available_permits() as i64 + 1;
+            let claimed = match self.inner.meta.claim_webhook_jobs(free, lease).await {
+                Ok(j) => j,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim webhook jobs");
+                    Vec::new()
                 }
-            } else {
-                Vec::new()
             };
-            let busy = !claimed.is_empty();
+            if claimed.is_empty() {
+                drop(first);
+                let _ =
+                    tokio::time::timeout(Duration::from_millis(500), self.inner.deliver.notified())
+                        .await;
+                continue;
+            }
+            let mut first = Some(first);
             for job in claimed {
-                let permit = permits
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .expect("semaphore open");
+                let permit = match first.take() {
+                    Some(p) => p,
+                    None => permits
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .expect("semaphore open"),
+                };
                 let hooks = self.clone();
                 tokio::spawn(async move {
                     hooks.deliver(job).await;
                     drop(permit);
                 });
-            }
-            if !busy {
-                let _ =
-                    tokio::time::timeout(Duration::from_millis(500), self.inner.deliver.notified())
-                        .await;
             }
         }
     }

@@ -1089,3 +1089,386 @@ pub fn wait_webhook_execution(
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+// ---- Helpers of the signature tests: a cosign signer (the sigstore crate), cosign's
+// signature manifests, the trust API, enforcement and pull refusals ----
+
+pub const ACCEPT_MANIFESTS: &str = "application/vnd.oci.image.manifest.v1+json, \
+     application/vnd.oci.image.index.v1+json, \
+     application/vnd.docker.distribution.manifest.v2+json, \
+     application/vnd.docker.distribution.manifest.list.v2+json";
+pub const COSIGN_SIMPLESIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+pub const COSIGN_ARTIFACT_TYPE: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
+pub const NOTATION_ARTIFACT_TYPE: &str = "application/vnd.cncf.notary.signature";
+/// Project metadata requiring a verified cosign signature on pull.
+pub const TRUST_COSIGN: &str = "enable_content_trust_cosign";
+/// Project metadata requiring a verified Notation signature on pull.
+pub const TRUST_NOTATION: &str = "enable_content_trust";
+const SIGNER_KEY_PASSWORD: &[u8] = b"berth-test-key-password";
+
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// `../shared/fixtures/signatures/<rel>`.
+pub fn signature_fixture(rel: &str) -> Vec<u8> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/signatures")
+        .join(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {}: {e}", p.display()))
+}
+
+/// A cosign ECDSA P-256 key pair, made as `cosign generate-key-pair` makes one, by the
+/// sigstore crate.
+pub struct Signer {
+    signer: sigstore::crypto::SigStoreSigner,
+    pub pair: sigstore::crypto::signing_key::SigStoreKeyPair,
+    pub public_pem: String,
+}
+
+impl Signer {
+    /// Generates a key, exports it as cosign's encrypted PEM ("ENCRYPTED SIGSTORE PRIVATE
+    /// KEY", scrypt + secretbox) and signs with the key read back from that PEM, so every
+    /// signature went through the key file format.
+    pub fn new() -> Signer {
+        use sigstore::crypto::signing_key::SigStoreKeyPair;
+        let scheme = sigstore::crypto::SigningScheme::ECDSA_P256_SHA256_ASN1;
+        let generated = scheme
+            .create_signer()
+            .and_then(|s| s.to_sigstore_keypair())
+            .expect("generate a P-256 key pair");
+        let encrypted = generated
+            .private_key_to_encrypted_pem(SIGNER_KEY_PASSWORD)
+            .expect("export the private key encrypted");
+        assert!(
+            encrypted.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"),
+            "not cosign's encrypted key format: {}",
+            encrypted.lines().next().unwrap_or_default()
+        );
+        assert!(
+            SigStoreKeyPair::from_encrypted_pem(encrypted.as_bytes(), b"wrong password").is_err(),
+            "the encrypted key opened with a wrong password"
+        );
+        let pair = SigStoreKeyPair::from_encrypted_pem(encrypted.as_bytes(), SIGNER_KEY_PASSWORD)
+            .expect("read the encrypted private key back");
+        let public_pem = pair.public_key_to_pem().expect("public key PEM");
+        assert_eq!(
+            public_pem,
+            generated.public_key_to_pem().unwrap(),
+            "the key read back is another key"
+        );
+        assert!(
+            public_pem.starts_with("-----BEGIN PUBLIC KEY-----"),
+            "{public_pem}"
+        );
+        let signer = pair.to_sigstore_signer(&scheme).expect("signer");
+        Signer {
+            signer,
+            pair,
+            public_pem,
+        }
+    }
+
+    /// cosign's signature of `payload`: ECDSA P-256 over SHA-256, ASN.1 DER, base64 —
+    /// checked with sigstore's own verifier.
+    pub fn sign(&self, payload: &[u8]) -> String {
+        let sig = self.signer.sign(payload).expect("sign");
+        self.signer
+            .to_verification_key()
+            .unwrap()
+            .verify_signature(sigstore::crypto::Signature::Raw(&sig), payload)
+            .expect("sigstore verifies its own signature");
+        b64(&sig)
+    }
+
+    /// A simple-signing layer signing `digest` as `reference` (`host/project/repo`).
+    pub fn layer(&self, reference: &str, digest: &str) -> SigLayer {
+        let payload = simple_signing_payload(reference, digest);
+        let signature = self.sign(&payload);
+        SigLayer {
+            payload,
+            signature,
+            certificate: None,
+        }
+    }
+}
+
+/// cosign's simple-signing payload.
+pub fn simple_signing_payload(docker_reference: &str, digest: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "critical": {
+            "identity": {"docker-reference": docker_reference},
+            "image": {"docker-manifest-digest": digest},
+            "type": "cosign container image signature",
+        },
+        "optional": null,
+    }))
+    .unwrap()
+}
+
+/// One layer of a cosign signature manifest.
+pub struct SigLayer {
+    pub payload: Vec<u8>,
+    /// base64 (`dev.cosignproject.cosign/signature`).
+    pub signature: String,
+    /// PEM of the signing certificate (`dev.sigstore.cosign/certificate`).
+    pub certificate: Option<String>,
+}
+
+/// Pushes the payload blobs and cosign's config and returns a signature manifest: an OCI
+/// image manifest with one simple-signing layer per `layers` (re-signing appends layers) and,
+/// for the OCI 1.1 referrers form, `subject` and cosign's artifact type.
+pub fn signature_manifest(
+    c: &Client,
+    repo: &str,
+    layers: &[&SigLayer],
+    subject: Option<&serde_json::Value>,
+) -> Vec<u8> {
+    use serde_json::json;
+    let mut descriptors = Vec::new();
+    let mut diff_ids = Vec::new();
+    let mut history = Vec::new();
+    for l in layers {
+        let digest = c.push_blob(repo, &l.payload);
+        let mut annotations = json!({"dev.cosignproject.cosign/signature": l.signature});
+        if let Some(pem) = &l.certificate {
+            annotations["dev.sigstore.cosign/certificate"] = json!(pem);
+        }
+        descriptors.push(json!({
+            "mediaType": COSIGN_SIMPLESIGNING, "digest": digest, "size": l.payload.len(),
+            "annotations": annotations,
+        }));
+        diff_ids.push(json!(digest));
+        history.push(json!({"created": "0001-01-01T00:00:00Z"}));
+    }
+    let config = serde_json::to_vec(&json!({
+        "architecture": "", "config": {}, "created": "0001-01-01T00:00:00Z",
+        "history": history, "os": "", "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }))
+    .unwrap();
+    let config_digest = c.push_blob(repo, &config);
+    let mut m = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": config_digest, "size": config.len()},
+        "layers": descriptors,
+    });
+    if let Some(subject) = subject {
+        m["artifactType"] = json!(COSIGN_ARTIFACT_TYPE);
+        m["subject"] = subject.clone();
+    }
+    serde_json::to_vec(&m).unwrap()
+}
+
+/// cosign's signature tag of `digest`: `sha256-<hex>.sig`.
+pub fn sig_tag(digest: &str) -> String {
+    format!("{}.sig", digest.replace(':', "-"))
+}
+
+/// Pushes a signature manifest under the `.sig` tag of `subject`; returns its digest.
+pub fn push_sig_tag(c: &Client, repo: &str, subject: &str, manifest: &[u8]) -> String {
+    let r = c.put_manifest(repo, &sig_tag(subject), OCI_MANIFEST, manifest);
+    assert_eq!(r.status, 201, "push {}: {}", sig_tag(subject), r.text());
+    sha256(manifest)
+}
+
+/// Pushes an OCI image manifest by digest; returns the digest.
+pub fn push_by_digest(c: &Client, repo: &str, manifest: &[u8]) -> String {
+    let digest = sha256(manifest);
+    let r = c.put_manifest(repo, &digest, OCI_MANIFEST, manifest);
+    assert_eq!(r.status, 201, "push {digest}: {}", r.text());
+    digest
+}
+
+/// Signs `digest` as cosign does by default (the `.sig` tag) as `host/repo`; returns the
+/// signature manifest's digest.
+pub fn cosign_sign(s: &Server, c: &Client, repo: &str, signer: &Signer, digest: &str) -> String {
+    let layer = signer.layer(&format!("{}/{repo}", s.host()), digest);
+    let m = signature_manifest(c, repo, &[&layer], None);
+    push_sig_tag(c, repo, digest, &m)
+}
+
+/// An OCI descriptor of `bytes`.
+pub fn descriptor(media_type: &str, bytes: &[u8]) -> serde_json::Value {
+    serde_json::json!({"mediaType": media_type, "digest": sha256(bytes), "size": bytes.len()})
+}
+
+pub fn trust_path(project: &str) -> String {
+    format!("/api/v2.0/projects/{project}/signature/trust")
+}
+
+/// Trusts a public key (`kind` "keys") or certificates ("certificates"); returns the id
+/// (from Location, `/api/v2.0/projects/{project}/signature/trust/{id}`).
+pub fn trust(c: &Client, project: &str, kind: &str, name: &str, pem: &str) -> i64 {
+    let r = send_json(
+        c,
+        "POST",
+        &format!("{}/{kind}", trust_path(project)),
+        &serde_json::json!({"name": name, "pem": pem}),
+    );
+    assert_eq!(r.status, 201, "trust {kind} {name}: {}", r.text());
+    location_id(&r, &format!("{}/", trust_path(project)))
+}
+
+pub fn untrust(c: &Client, project: &str, id: i64) {
+    let r = c.req(
+        "DELETE",
+        &format!("{}/{id}", trust_path(project)),
+        &[],
+        None,
+    );
+    assert_eq!(r.status, 200, "delete trust entry {id}: {}", r.text());
+}
+
+pub fn trust_list(c: &Client, project: &str) -> serde_json::Value {
+    let r = c.get(&trust_path(project));
+    assert_eq!(r.status, 200, "trust of {project}: {}", r.text());
+    r.json()
+}
+
+/// Sets one boolean project metadata through Harbor's project update.
+pub fn set_project_flag(c: &Client, project: &str, key: &str, value: bool) {
+    let r = send_json(
+        c,
+        "PUT",
+        &format!("/api/v2.0/projects/{project}"),
+        &serde_json::json!({"metadata": {key: value.to_string()}}),
+    );
+    assert_eq!(r.status, 200, "set {key}={value}: {}", r.text());
+}
+
+/// A private project named `prefix…`; returns its name.
+pub fn private_project(c: &Client, prefix: &str) -> String {
+    let name = unique(prefix);
+    api_create_project(
+        c,
+        &serde_json::json!({"project_name": name, "public": false}),
+    );
+    name
+}
+
+/// `GET /api/v2.0/projects/{project}/repositories/{repo}/artifacts/{reference}/signatures`.
+pub fn signature_results(
+    c: &Client,
+    project: &str,
+    repo: &str,
+    reference: &str,
+) -> Vec<serde_json::Value> {
+    let r = c.get(&format!(
+        "/api/v2.0/projects/{project}/repositories/{repo}/artifacts/{reference}/signatures"
+    ));
+    assert_eq!(
+        r.status,
+        200,
+        "signatures of {repo}@{reference}: {}",
+        r.text()
+    );
+    r.json()
+        .as_array()
+        .unwrap_or_else(|| panic!("signatures are not an array: {}", r.text()))
+        .clone()
+}
+
+/// The one result of signature manifest `sig` among `results`.
+pub fn result_of(results: &[serde_json::Value], sig: &str) -> serde_json::Value {
+    let of: Vec<&serde_json::Value> = results.iter().filter(|r| r["digest"] == sig).collect();
+    assert_eq!(of.len(), 1, "one result of {sig} expected: {results:?}");
+    of[0].clone()
+}
+
+/// Harbor's artifact JSON.
+pub fn api_artifact(c: &Client, project: &str, repo: &str, reference: &str) -> serde_json::Value {
+    let r = c.get(&format!(
+        "/api/v2.0/projects/{project}/repositories/{repo}/artifacts/{reference}"
+    ));
+    assert_eq!(r.status, 200, "artifact {repo}@{reference}: {}", r.text());
+    r.json()
+}
+
+/// `GET /v2/<repo>/manifests/<reference>` accepting every manifest type.
+pub fn pull_manifest(c: &Client, repo: &str, reference: &str) -> Resp {
+    c.req(
+        "GET",
+        &format!("/v2/{repo}/manifests/{reference}"),
+        &[("Accept", ACCEPT_MANIFESTS)],
+        None,
+    )
+}
+
+/// Asserts the pull succeeds; returns the manifest.
+pub fn assert_pulls(c: &Client, repo: &str, reference: &str, what: &str) -> Vec<u8> {
+    let r = pull_manifest(c, repo, reference);
+    assert_eq!(
+        r.status,
+        200,
+        "{what}: GET {repo}:{reference}: {}",
+        r.text()
+    );
+    r.body
+}
+
+/// Asserts a refused pull (403 `DENIED`) and returns its message.
+pub fn pull_refused(c: &Client, repo: &str, reference: &str, what: &str) -> String {
+    let r = pull_manifest(c, repo, reference);
+    assert_eq!(
+        r.status,
+        403,
+        "{what}: GET {repo}:{reference} was not refused: {}",
+        r.text()
+    );
+    assert_eq!(r.error_code(), "DENIED", "{what}: {}", r.text());
+    r.json()["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: no message in {}", r.text()))
+        .to_string()
+}
+
+/// Asserts the refusal of `repo@digest` names it, the project and the required scheme.
+pub fn assert_refusal_message(
+    message: &str,
+    repo: &str,
+    digest: &str,
+    project: &str,
+    scheme: &str,
+) {
+    let head = format!(
+        "{repo}@{digest} cannot be pulled: project {project} requires a {scheme} signature"
+    );
+    assert!(
+        message.starts_with(&head),
+        "expected {head:?}…, got {message:?}"
+    );
+    assert!(
+        message.contains("that verifies against its trusted keys and certificates, and "),
+        "{message}"
+    );
+}
+
+/// Waits (≤ 5 s) for a `pull_denied` entry about `resource` in the project's audit log.
+pub fn wait_pull_denied(c: &Client, project: &str, resource: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let r = c.get(&format!("/api/v2.0/projects/{project}/logs?page_size=100"));
+        assert_eq!(r.status, 200, "{}", r.text());
+        let logs = r.json().as_array().cloned().unwrap_or_default();
+        if let Some(e) = logs
+            .iter()
+            .find(|e| e["operation"] == "pull_denied" && e["resource"].as_str() == Some(resource))
+        {
+            return e.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no pull_denied entry for {resource} in the audit log: {logs:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Whether `text` (lower-cased) contains one of `words`.
+pub fn contains_any(text: &str, words: &[&str]) -> bool {
+    let t = text.to_lowercase();
+    words.iter().any(|w| t.contains(w))
+}
