@@ -712,7 +712,11 @@ fn a_cron_schedule_starts_runs_by_itself_and_clearing_it_stops_them() {
     let pid = api_create_project(&c, &json!({"project_name": project, "public": false}));
     let repo = format!("{project}/app");
     for i in 1..=3 {
-        c.push_image(&repo, &format!("release-{i}"), &[format!("layer {i}").as_bytes()]);
+        c.push_image(
+            &repo,
+            &format!("release-{i}"),
+            &[format!("layer {i}").as_bytes()],
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     // Every two seconds, keep only the latest release.
@@ -760,15 +764,29 @@ fn a_cron_schedule_starts_runs_by_itself_and_clearing_it_stops_them() {
             "release-*",
         )],
     );
-    let r = send_json(&c, "PUT", &format!("{API}/retentions/{policy_id}"), &manual_only);
+    let r = send_json(
+        &c,
+        "PUT",
+        &format!("{API}/retentions/{policy_id}"),
+        &manual_only,
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     // A run the scheduler had already started may still finish; count after it settles.
     std::thread::sleep(Duration::from_secs(3));
     let count = |c: &Client| {
-        let r = c.get(&format!("{API}/retentions/{policy_id}/executions?page_size=100"));
-        r.header("X-Total-Count").unwrap_or("0").parse::<i64>().unwrap()
+        let r = c.get(&format!(
+            "{API}/retentions/{policy_id}/executions?page_size=100"
+        ));
+        r.header("X-Total-Count")
+            .unwrap_or("0")
+            .parse::<i64>()
+            .unwrap()
     };
     let before = count(&c);
     std::thread::sleep(Duration::from_secs(5));
-    assert_eq!(count(&c), before, "runs started after the schedule was cleared");
+    assert_eq!(
+        count(&c),
+        before,
+        "runs started after the schedule was cleared"
+    );
 }
