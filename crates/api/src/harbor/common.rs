@@ -175,6 +175,12 @@ pub async fn project(
     }
 }
 
+/// A numeric id from the path; `what` names it in the error ("the rule id must be a number").
+pub fn path_id(raw: &str, what: &str) -> Result<i64, HError> {
+    raw.parse()
+        .map_err(|_| HError::bad_request(format!("{what} must be a number, not {raw:?}")))
+}
+
 /// `true`, `True`, `TRUE`, `1` are true.
 pub fn parse_bool(s: &str) -> bool {
     matches!(s.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes")

@@ -147,9 +147,7 @@ pub async fn update(
 ) -> HResult {
     let proj = project(&state, &ctx.principal, &ctx.headers, &p).await?;
     require_project(&state, &ctx.principal, &proj, "immutable-tag", "update").await?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| HError::bad_request("the rule id must be a number"))?;
+    let id = path_id(&id, "the rule id")?;
     let existing = state
         .registry
         .immutable_rules(proj.id)
@@ -193,9 +191,7 @@ pub async fn delete(
 ) -> HResult {
     let proj = project(&state, &ctx.principal, &ctx.headers, &p).await?;
     require_project(&state, &ctx.principal, &proj, "immutable-tag", "delete").await?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| HError::bad_request("the rule id must be a number"))?;
+    let id = path_id(&id, "the rule id")?;
     if !state
         .registry
         .meta()

@@ -76,8 +76,7 @@ pub async fn list(
 }
 
 fn quota_id(id: &str) -> Result<i64, HError> {
-    id.parse()
-        .map_err(|_| HError::bad_request("the quota id must be a number"))
+    path_id(id, "the quota id")
 }
 
 pub async fn get(ctx: Ctx, State(state): State<AppState>, Path(id): Path<String>) -> HResult {

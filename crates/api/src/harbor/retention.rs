@@ -212,9 +212,7 @@ async fn policy_for(
     id: &str,
     action: &str,
 ) -> Result<(RetentionPolicyRow, Arc<ProjectRow>), HError> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| HError::bad_request("the retention policy id must be a number"))?;
+    let id = path_id(id, "the retention policy id")?;
     require_authenticated(&ctx.principal)?;
     let Some(policy) = state.registry.meta().retention_policy(id).await? else {
         return Err(HError::not_found(format!(
@@ -237,9 +235,7 @@ async fn execution_for(
     policy: &RetentionPolicyRow,
     eid: &str,
 ) -> Result<ExecutionRow, HError> {
-    let eid: i64 = eid
-        .parse()
-        .map_err(|_| HError::bad_request("the execution id must be a number"))?;
+    let eid = path_id(eid, "the execution id")?;
     match state.registry.meta().execution(eid).await? {
         Some(e) if e.policy_id == policy.id => Ok(e),
         _ => Err(HError::not_found(format!(
@@ -493,9 +489,7 @@ pub async fn task_log(
 ) -> HResult {
     let (policy, _) = policy_for(&state, &ctx, &id, "read").await?;
     let execution = execution_for(&state, &policy, &eid).await?;
-    let tid: i64 = tid
-        .parse()
-        .map_err(|_| HError::bad_request("the task id must be a number"))?;
+    let tid = path_id(&tid, "the task id")?;
     let Some(task) = state.registry.meta().task(execution.id, tid).await? else {
         return Err(HError::not_found(format!(
             "task {tid} of execution {} not found",

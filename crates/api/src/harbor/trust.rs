@@ -137,9 +137,7 @@ pub async fn delete(
 ) -> HResult {
     let proj = project(&state, &ctx.principal, &ctx.headers, &p).await?;
     require_project(&state, &ctx.principal, &proj, "project", "update").await?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| HError::bad_request("the id must be a number"))?;
+    let id = path_id(&id, "the id")?;
     if !state
         .registry
         .meta()

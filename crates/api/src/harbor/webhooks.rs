@@ -168,9 +168,7 @@ async fn policy_in(
     proj: &ProjectRow,
     id: &str,
 ) -> Result<WebhookPolicyRow, HError> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| HError::bad_request("the webhook policy id must be a number"))?;
+    let id = path_id(id, "the webhook policy id")?;
     match state.registry.meta().webhook_policy(id).await? {
         Some(p) if p.project_id == proj.id => Ok(p),
         _ => Err(HError::not_found(format!(
@@ -411,9 +409,7 @@ async fn job_in(
     policy: &WebhookPolicyRow,
     id: &str,
 ) -> Result<WebhookJobRow, HError> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| HError::bad_request("the execution id must be a number"))?;
+    let id = path_id(id, "the execution id")?;
     match state.registry.meta().webhook_job(id).await? {
         Some(j) if j.policy_id == policy.id => Ok(j),
         _ => Err(HError::not_found(format!(
