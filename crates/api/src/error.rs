@@ -53,6 +53,7 @@ fn status_and_code(e: &RegistryError) -> (StatusCode, &'static str) {
         ManifestTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID"),
         RangeInvalid { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "BLOB_UPLOAD_INVALID"),
         Denied(_) | Unsigned(_) => (StatusCode::FORBIDDEN, "DENIED"),
+        Busy(_) => (StatusCode::TOO_MANY_REQUESTS, "TOOMANYREQUESTS"),
         Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "UNKNOWN"),
     }
 }
@@ -75,6 +76,9 @@ impl IntoResponse for ApiError {
             if let Ok(v) = HeaderValue::from_str(&crate::v2::range_header(size)) {
                 headers.insert(header::RANGE, v);
             }
+        }
+        if matches!(self.error, RegistryError::Busy(_)) {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         if let Some(loc) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
             headers.insert(header::LOCATION, loc);

@@ -30,6 +30,7 @@ pub struct AppState {
     pub audit: AuditRecorder,
     pub settings: Arc<Settings>,
     pub webhooks: webhook::Webhooks,
+    pub gc: gc::Collector,
 }
 
 /// Behaviour switches of the HTTP layer.

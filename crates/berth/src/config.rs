@@ -38,6 +38,17 @@ pub struct ServeArgs {
     /// Longest wait between webhook delivery attempts, in seconds [default: 60]
     #[arg(long, env = "BERTH_WEBHOOK_RETRY_MAX")]
     webhook_retry_max: Option<u64>,
+    /// Garbage collection keeps blobs and untagged manifests pushed, touched or unreferenced
+    /// more recently than this, e.g. "2h", "30m", "0" [default: 1h]
+    #[arg(long, env = "BERTH_GC_REVIEW_DELAY")]
+    gc_review_delay: Option<String>,
+    /// Garbage collection purges upload sessions idle for longer than this [default: 24h]
+    #[arg(long, env = "BERTH_GC_UPLOAD_MAX_AGE")]
+    gc_upload_max_age: Option<String>,
+    /// Pause after each garbage collection batch (500 rows), to leave storage I/O to pushes
+    /// and pulls, e.g. "1s" [default: 0]
+    #[arg(long, env = "BERTH_GC_BATCH_PAUSE")]
+    gc_batch_pause: Option<String>,
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -51,6 +62,9 @@ struct FileConfig {
     token_ttl: Option<i64>,
     outbound_allow: Option<String>,
     webhook_retry_max: Option<u64>,
+    gc_review_delay: Option<String>,
+    gc_upload_max_age: Option<String>,
+    gc_batch_pause: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +77,7 @@ pub struct Config {
     pub token_ttl: i64,
     pub outbound: webhook::outbound::OutboundPolicy,
     pub webhook_retry_max_secs: u64,
+    pub gc: gc::GcOptions,
 }
 
 impl Config {
@@ -108,7 +123,33 @@ impl Config {
             (1..=3600).contains(&webhook_retry_max_secs),
             "webhook_retry_max must be between 1 and 3600 seconds"
         );
+        let review_delay = parse_duration(
+            args.gc_review_delay
+                .or(file.gc_review_delay)
+                .as_deref()
+                .unwrap_or("1h"),
+        )
+        .context("gc_review_delay (BERTH_GC_REVIEW_DELAY)")?;
+        let upload_max_age = parse_duration(
+            args.gc_upload_max_age
+                .or(file.gc_upload_max_age)
+                .as_deref()
+                .unwrap_or("24h"),
+        )
+        .context("gc_upload_max_age (BERTH_GC_UPLOAD_MAX_AGE)")?;
+        let batch_pause = parse_duration_ms(
+            args.gc_batch_pause
+                .or(file.gc_batch_pause)
+                .as_deref()
+                .unwrap_or("0"),
+        )
+        .context("gc_batch_pause (BERTH_GC_BATCH_PAUSE)")?;
         Ok(Config {
+            gc: gc::GcOptions {
+                review_delay,
+                upload_max_age,
+                batch_pause,
+            },
             outbound,
             webhook_retry_max_secs,
             listen,
@@ -121,5 +162,61 @@ impl Config {
                 .unwrap_or(false),
             token_ttl,
         })
+    }
+}
+
+/// Like [`parse_duration`], also taking milliseconds ("250ms").
+pub fn parse_duration_ms(text: &str) -> anyhow::Result<std::time::Duration> {
+    match text.trim().strip_suffix("ms") {
+        Some(n) => Ok(std::time::Duration::from_millis(n.trim().parse().map_err(
+            |_| anyhow::anyhow!("{text:?} is not a duration; use e.g. 0, 250ms, 2s"),
+        )?)),
+        None => parse_duration(text),
+    }
+}
+
+/// A duration like "90s", "30m", "2h", "7d" or plain seconds ("0").
+pub fn parse_duration(text: &str) -> anyhow::Result<std::time::Duration> {
+    let t = text.trim();
+    let (number, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&t[..i], t[i..].trim()),
+        None => (t, "s"),
+    };
+    let n: u64 = number.parse().map_err(|_| {
+        anyhow::anyhow!("{text:?} is not a duration; use e.g. 0, 90s, 30m, 2h or 7d")
+    })?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86_400),
+        _ => anyhow::bail!("{text:?} has an unknown unit; use s, m, h or d"),
+    };
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
+        assert!(parse_duration("1w").is_err());
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("-1").is_err());
+        assert_eq!(
+            super::parse_duration_ms("250ms").unwrap(),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            super::parse_duration_ms("2s").unwrap(),
+            Duration::from_secs(2)
+        );
     }
 }

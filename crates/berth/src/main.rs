@@ -21,6 +21,9 @@ enum Command {
     /// Storage quota maintenance.
     #[command(subcommand)]
     Quota(admin::QuotaCommand),
+    /// Storage maintenance.
+    #[command(subcommand)]
+    Storage(admin::StorageCommand),
     /// Print recorded events (the webhook outbox) as JSON lines.
     Events(admin::EventsArgs),
 }
@@ -37,6 +40,7 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(serve::run(config))
         }
         Command::Quota(cmd) => runtime.block_on(admin::quota(cmd)),
+        Command::Storage(cmd) => runtime.block_on(admin::storage(cmd)),
         Command::Events(args) => runtime.block_on(admin::events(args)),
     }
 }

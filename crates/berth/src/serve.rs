@@ -24,8 +24,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .context("loading the token signing key")?;
     let pulls = PullRecorder::start(meta.clone(), Duration::from_secs(2));
     let audit = AuditRecorder::start(meta.clone(), Duration::from_secs(1));
-    let registry = Registry::new(meta.clone(), Arc::new(store), pulls);
+    let store: Arc<dyn storage::BlobStore> = Arc::new(store);
+    let registry = Registry::new(meta.clone(), store.clone(), pulls);
     tokio::spawn(jobs::Scheduler::new(registry.clone()).run());
+    let collector = gc::Collector::new(meta.clone(), store, config.gc);
+    tokio::spawn(collector.clone().run_schedule());
     let webhooks = webhook::Webhooks::start(
         meta.clone(),
         webhook::Options {
@@ -41,6 +44,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         gate: Gate::new(meta.clone()),
         audit: audit.clone(),
         webhooks,
+        gc: collector,
         settings: Arc::new(api::Settings {
             external_url: config.external_url.clone(),
             auto_create_projects: config.auto_create_projects,

@@ -30,6 +30,8 @@ pub struct Meta {
     /// SQLite allows one writer; serialising writers in-process avoids busy-retry storms.
     /// PostgreSQL handles concurrent writers itself, so the lock is not taken there.
     write_lock: Arc<Mutex<()>>,
+    /// On SQLite (one process), what keeps two GC runs apart; PostgreSQL uses an advisory lock.
+    pub(crate) gc_lock: Arc<Mutex<()>>,
 }
 
 pub(crate) struct WriteTx<'a> {
@@ -77,6 +79,7 @@ impl Meta {
             pool,
             dialect,
             write_lock: Arc::new(Mutex::new(())),
+            gc_lock: Arc::new(Mutex::new(())),
         };
         crate::migrate::run(&meta).await?;
         Ok(meta)

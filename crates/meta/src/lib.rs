@@ -6,6 +6,7 @@
 mod browse;
 mod db;
 mod events;
+mod gc;
 mod migrate;
 mod policies;
 mod pulls;
@@ -17,6 +18,7 @@ mod webhooks;
 
 pub use db::{Dialect, Meta, MetaError};
 pub use events::{EventRow, NewEvent};
+pub use gc::{GcBlob, GcCounts, GcExecutionRow, GcLock, GcManifest};
 pub use policies::{
     ExecutionRow, ImmutableRuleRow, RetentionPolicyRow, RetentionSnapshot, SnapshotManifest,
     SnapshotTag, TaskResult, TaskRow,
@@ -27,8 +29,8 @@ pub use quota::{
     SETTING_WARNING_PERCENT,
 };
 pub use registry::{
-    BlobLink, CatalogPage, DeleteOutcome, ManifestRecord, NewManifest, PutManifestError,
-    ReferrerRow, Repository, TagRow, UploadRow,
+    BlobCommit, BlobIntent, BlobLink, CatalogPage, DeleteOutcome, ManifestRecord, NewManifest,
+    PutManifestError, ReferrerRow, Repository, TagRow, UploadRow,
 };
 pub use tenancy::{
     ArtifactRow, ArtifactTagRow, AuditFilter, AuditRow, MemberRow, NewRobot, ProjectRow,

@@ -205,25 +205,58 @@ impl Meta {
         Ok(n > 0)
     }
 
-    /// Records a committed blob, links it to the repository and ends the upload session, in
-    /// one transaction.
-    pub async fn commit_blob(
-        &self,
-        repository_id: i64,
-        digest: &str,
-        size: i64,
-        upload_id: Option<&str>,
-    ) -> Result<()> {
+    /// Announces that an upload is about to put the bytes of `digest` into storage: creates
+    /// the blob's row as pending, or touches an existing one so that garbage collection spares
+    /// it. Refused while GC is deleting that blob (its bytes may vanish under the upload).
+    pub async fn begin_blob_commit(&self, digest: &str, size: i64) -> Result<BlobIntent> {
         let mut tx = self.write().await?;
         let now = now_ms();
         sqlx::query(
-            "INSERT INTO blobs (digest, size, created_at) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING",
+            "INSERT INTO blobs (digest, size, created_at, touched_at, state) VALUES ($1, $2, $3, $3, 1)
+             ON CONFLICT (digest) DO UPDATE SET touched_at = excluded.touched_at WHERE blobs.state <> 2",
         )
         .bind(digest)
         .bind(size)
         .bind(now)
         .execute(&mut *tx.tx)
         .await?;
+        let state: i64 = sqlx::query("SELECT state FROM blobs WHERE digest = $1")
+            .bind(digest)
+            .fetch_one(&mut *tx.tx)
+            .await?
+            .get("state");
+        tx.commit().await?;
+        Ok(if state == 2 {
+            BlobIntent::BeingCollected
+        } else {
+            BlobIntent::Ready
+        })
+    }
+
+    /// After the bytes are in storage: marks the blob live, links it to the repository and
+    /// ends the upload session, in one transaction. `Collected` when garbage collection took
+    /// the blob between `begin_blob_commit` and now (the bytes may be gone; nothing is linked).
+    pub async fn commit_blob(
+        &self,
+        repository_id: i64,
+        digest: &str,
+        size: i64,
+        upload_id: Option<&str>,
+    ) -> Result<BlobCommit> {
+        let mut tx = self.write().await?;
+        let now = now_ms();
+        let n = sqlx::query(
+            "UPDATE blobs SET state = 0, touched_at = $1, size = $2 WHERE digest = $3 AND state <> 2",
+        )
+        .bind(now)
+        .bind(size)
+        .bind(digest)
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Ok(BlobCommit::Collected);
+        }
         link_blob(&mut tx.tx, repository_id, digest, now).await?;
         if let Some(id) = upload_id {
             sqlx::query("DELETE FROM uploads WHERE id = $1")
@@ -231,7 +264,8 @@ impl Meta {
                 .execute(&mut *tx.tx)
                 .await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        Ok(BlobCommit::Committed)
     }
 
     /// Size of a blob if it is linked to the repository.
@@ -258,16 +292,30 @@ impl Meta {
     /// Links a blob that `from` owns into `to`. False when `from` does not own it.
     pub async fn mount_blob(&self, from: i64, to: i64, digest: &str) -> Result<Option<i64>> {
         let mut tx = self.write().await?;
-        let size: Option<i64> = sqlx::query(
-            "SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = $1 AND rb.digest = $2",
-        )
-        .bind(from)
-        .bind(digest)
-        .fetch_optional(&mut *tx.tx)
-        .await?
-        .map(|r| r.get("size"));
+        let now = now_ms();
+        // Touching the live blob first takes its row lock, so a GC run deciding about this
+        // blob either sees the touch or has already unlinked it (and then nothing mounts).
+        let touched =
+            sqlx::query("UPDATE blobs SET touched_at = $1 WHERE digest = $2 AND state = 0")
+                .bind(now)
+                .bind(digest)
+                .execute(&mut *tx.tx)
+                .await?
+                .rows_affected();
+        let size: Option<i64> = if touched == 0 {
+            None
+        } else {
+            sqlx::query(
+                "SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = $1 AND rb.digest = $2",
+            )
+            .bind(from)
+            .bind(digest)
+            .fetch_optional(&mut *tx.tx)
+            .await?
+            .map(|r| r.get("size"))
+        };
         if size.is_some() {
-            link_blob(&mut tx.tx, to, digest, now_ms()).await?;
+            link_blob(&mut tx.tx, to, digest, now).await?;
         }
         tx.commit().await?;
         Ok(size)
@@ -309,29 +357,37 @@ impl Meta {
             Some(p) => quota::lock(&mut tx.tx, self.dialect, p).await?,
             None => None,
         };
-        for blob in &m.blobs {
-            let found = sqlx::query(
-                "SELECT 1 AS x FROM repository_blobs WHERE repository_id = $1 AND digest = $2",
-            )
-            .bind(repository_id)
-            .bind(*blob)
-            .fetch_optional(&mut *tx.tx)
-            .await?;
-            if found.is_none() {
-                return Err(PutManifestError::BlobUnknown(blob.to_string()));
-            }
+        // The state check that makes online GC safe: each referenced blob must be live and
+        // linked here, read under a share lock of its row (PostgreSQL) or the single-writer
+        // lock (SQLite). GC marks a blob for deletion under an update lock of the same row after
+        // re-checking that no manifest references it, so either GC sees this manifest's
+        // references or this check sees GC's mark — never neither.
+        let blobs = dedup(&m.blobs);
+        let live = present(
+            &mut tx.tx,
+            self.dialect,
+            "SELECT b.digest FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest
+             WHERE rb.repository_id = $1 AND b.state = 0 AND rb.digest IN",
+            " FOR SHARE OF b",
+            repository_id,
+            &blobs,
+        )
+        .await?;
+        if let Some(missing) = blobs.iter().find(|d| !live.contains(**d)) {
+            return Err(PutManifestError::BlobUnknown(missing.to_string()));
         }
-        for child in &m.children {
-            let found = sqlx::query(
-                "SELECT 1 AS x FROM manifests WHERE repository_id = $1 AND digest = $2",
-            )
-            .bind(repository_id)
-            .bind(*child)
-            .fetch_optional(&mut *tx.tx)
-            .await?;
-            if found.is_none() {
-                return Err(PutManifestError::ChildUnknown(child.to_string()));
-            }
+        let children = dedup(&m.children);
+        let found = present(
+            &mut tx.tx,
+            self.dialect,
+            "SELECT digest FROM manifests WHERE repository_id = $1 AND digest IN",
+            " FOR SHARE",
+            repository_id,
+            &children,
+        )
+        .await?;
+        if let Some(missing) = children.iter().find(|d| !found.contains(**d)) {
+            return Err(PutManifestError::ChildUnknown(missing.to_string()));
         }
         let now = now_ms();
         // ON CONFLICT: two concurrent pushes of the same manifest both succeed; the second
@@ -741,6 +797,22 @@ impl Meta {
     }
 }
 
+/// May an upload put a blob's bytes into storage now?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobIntent {
+    Ready,
+    /// Garbage collection is deleting this blob; try again in a moment.
+    BeingCollected,
+}
+
+/// What `commit_blob` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobCommit {
+    Committed,
+    /// Garbage collection took the blob while it was being committed; upload it again.
+    Collected,
+}
+
 /// What a guarded delete did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeleteOutcome {
@@ -777,6 +849,38 @@ fn manifest_record(r: AnyRow) -> ManifestRecord {
         media_type: r.get("media_type"),
         content: r.get("content"),
     }
+}
+
+/// Which of `digests` the query (ending in `IN`, with the repository as `$1`) finds, locking
+/// the rows it returns with `lock` on PostgreSQL.
+async fn present(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    dialect: Dialect,
+    query: &str,
+    lock: &str,
+    repository_id: i64,
+    digests: &[&str],
+) -> Result<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in digests.chunks(500) {
+        let lock = if dialect == Dialect::Postgres {
+            lock
+        } else {
+            ""
+        };
+        let sql = format!(
+            "{query} ({}) ORDER BY 1{lock}",
+            quota::placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(repository_id);
+        for d in chunk {
+            q = q.bind(*d);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            found.insert(r.get::<String, _>(0));
+        }
+    }
+    Ok(found)
 }
 
 fn dedup<'a>(items: &[&'a str]) -> Vec<&'a str> {

@@ -45,6 +45,9 @@ pub enum RegistryError {
     /// DENIED because the project requires a verified signature the artifact lacks.
     #[error("{0}")]
     Unsigned(String),
+    /// Try again shortly (e.g. garbage collection is deleting the blob being committed).
+    #[error("{0}")]
+    Busy(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

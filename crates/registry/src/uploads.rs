@@ -225,17 +225,39 @@ impl Registry {
                     .await);
             }
         }
+        // The row first (pending, or touched), then the bytes, then live: garbage collection
+        // never deletes a blob touched after its run began, and one it had already chosen is
+        // refused here before any bytes move (the session stays, so the PUT can be retried).
+        if self
+            .meta
+            .begin_blob_commit(digest.as_str(), size as i64)
+            .await?
+            == meta::BlobIntent::BeingCollected
+        {
+            return Err(RegistryError::Busy(format!(
+                "blob {digest} is being removed by garbage collection right now; retry this request in a moment"
+            )));
+        }
         self.store.commit_upload(id, digest).await?;
         self.uploads.forget(id);
-        self.meta
+        match self
+            .meta
             .commit_blob(
                 session.repository_id,
                 digest.as_str(),
                 size as i64,
                 Some(id),
             )
-            .await?;
-        Ok(())
+            .await?
+        {
+            meta::BlobCommit::Committed => Ok(()),
+            meta::BlobCommit::Collected => {
+                let _ = self.meta.delete_upload(id).await;
+                Err(RegistryError::BlobUploadInvalid(format!(
+                    "blob {digest} was removed by garbage collection while this upload committed it; upload it again"
+                )))
+            }
+        }
     }
 
     /// `DELETE …/uploads/<id>`.

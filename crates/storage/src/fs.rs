@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use oci::Digest;
 use std::io::{ErrorKind, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 use tokio::fs;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
 use tokio_util::io::ReaderStream;
@@ -128,11 +129,21 @@ impl BlobStore for FsStore {
     async fn commit_upload(&self, id: &str, digest: &Digest) -> Result<()> {
         let src = self.upload_path(id)?;
         let dst = self.blob_path(digest);
-        let file = fs::File::open(&src)
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(&src)
             .await
             .map_err(|e| not_found_as(e, StorageError::UploadNotFound))?;
-        file.sync_all().await?;
-        drop(file);
+        // The blob's modification time becomes its commit time (a resumed upload's file may be
+        // old): the storage sweep judges a file's age by it.
+        let file = file.into_std().await;
+        let file = tokio::task::spawn_blocking(move || {
+            file.set_modified(std::time::SystemTime::now())?;
+            file.sync_all()
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        let _ = file;
         let dir = dst.parent().expect("blob path has a parent").to_path_buf();
         fs::create_dir_all(&dir).await?;
         // rename(2) replaces atomically; a concurrent commit of the same digest carries the
@@ -180,7 +191,7 @@ impl BlobStore for FsStore {
         }
     }
 
-    async fn list_blobs(&self) -> Result<Vec<Digest>> {
+    async fn list_blobs(&self) -> Result<Vec<(Digest, SystemTime)>> {
         let mut out = Vec::new();
         for alg in ["sha256", "sha512"] {
             let base = self.root.join("blobs").join(alg);
@@ -194,7 +205,7 @@ impl BlobStore for FsStore {
                 while let Some(f) = files.next_entry().await? {
                     let name = f.file_name();
                     if let Ok(d) = format!("{alg}:{}", name.to_string_lossy()).parse() {
-                        out.push(d);
+                        out.push((d, modified(&f).await));
                     }
                 }
             }
@@ -202,13 +213,25 @@ impl BlobStore for FsStore {
         Ok(out)
     }
 
-    async fn list_uploads(&self) -> Result<Vec<String>> {
+    async fn list_uploads(&self) -> Result<Vec<(String, SystemTime)>> {
         let mut out = Vec::new();
         let mut dir = fs::read_dir(self.root.join("uploads")).await?;
         while let Some(e) = dir.next_entry().await? {
-            out.push(e.file_name().to_string_lossy().into_owned());
+            out.push((
+                e.file_name().to_string_lossy().into_owned(),
+                modified(&e).await,
+            ));
         }
         Ok(out)
+    }
+}
+
+/// A file's modification time; "now" when it cannot be read, so that doubt never makes a
+/// file look old enough to sweep.
+async fn modified(e: &fs::DirEntry) -> SystemTime {
+    match e.metadata().await.and_then(|m| m.modified()) {
+        Ok(t) => t,
+        Err(_) => SystemTime::now(),
     }
 }
 
@@ -252,7 +275,9 @@ mod tests {
             collect(store.read(&d, Some(r)).await.unwrap()).await,
             b"world"
         );
-        assert_eq!(store.list_blobs().await.unwrap(), vec![d.clone()]);
+        let listed = store.list_blobs().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].0, d);
         store.delete(&d).await.unwrap();
         assert_eq!(store.stat(&d).await.unwrap(), None);
         assert!(store.upload_path("../x").is_err());

@@ -66,8 +66,9 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn read(&self, digest: &Digest, range: Option<ByteRange>) -> Result<ByteStream>;
     /// Deletes a blob. Idempotent.
     async fn delete(&self, digest: &Digest) -> Result<()>;
-    /// Every blob digest in storage, for the explicit sweep of orphans (never the hot path).
-    async fn list_blobs(&self) -> Result<Vec<Digest>>;
-    /// Every upload session id in storage.
-    async fn list_uploads(&self) -> Result<Vec<String>>;
+    /// Every blob in storage with its commit time, for the explicit sweep of orphans (never
+    /// the hot path).
+    async fn list_blobs(&self) -> Result<Vec<(Digest, std::time::SystemTime)>>;
+    /// Every upload session in storage with the time it was last written.
+    async fn list_uploads(&self) -> Result<Vec<(String, std::time::SystemTime)>>;
 }

@@ -5,6 +5,7 @@
 
 mod artifacts;
 mod common;
+mod gc;
 mod immutable;
 mod members;
 mod projects;
@@ -238,6 +239,15 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/projects/{p}/repositories/{r}/artifacts/{reference}/signatures",
             get(artifacts::signatures),
         )
+        .route("/system/gc", get(gc::history))
+        .route(
+            "/system/gc/schedule",
+            get(gc::get_schedule)
+                .post(gc::create_schedule)
+                .put(gc::update_schedule),
+        )
+        .route("/system/gc/{id}", get(gc::get).put(gc::stop))
+        .route("/system/gc/{id}/log", get(gc::log))
         .route("/quotas", get(quotas::list))
         .route("/quotas/reconcile", post(quotas::reconcile))
         .route("/quotas/{id}", get(quotas::get).put(quotas::update))
