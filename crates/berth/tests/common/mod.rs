@@ -16,6 +16,8 @@ pub struct Server {
     pub database: Option<String>,
     child: Option<Child>,
     extra_env: Vec<(String, String)>,
+    /// Shares another server's data and database (which that server cleans up).
+    shared: bool,
 }
 
 fn free_port() -> u16 {
@@ -77,6 +79,27 @@ impl Server {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            shared: false,
+        };
+        s.launch();
+        s
+    }
+
+    /// A second berth process on `other`'s data directory and database (scale-out).
+    pub fn start_sharing(other: &Server, env: &[(&str, &str)]) -> Server {
+        let dir = std::env::temp_dir().join(unique("berth-test-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(other.data_dir(), dir.join("data")).unwrap();
+        let mut s = Server {
+            dir,
+            port: free_port(),
+            database: other.database.clone(),
+            child: None,
+            extra_env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            shared: true,
         };
         s.launch();
         s
@@ -201,6 +224,9 @@ impl Drop for Server {
         self.kill9();
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
+            if self.shared {
+                return;
+            }
             if let Some((base, name)) = self.database.as_deref().and_then(|d| d.rsplit_once('/')) {
                 let _ = Command::new("psql")
                     .arg(format!("{base}/postgres"))
