@@ -827,3 +827,36 @@ fn two_processes_on_one_postgres_never_run_gc_at_once() {
     assert_eq!(stored_blobs(&a), blobs_of(&kept.1).into_iter().collect());
     pull_verified(&ca, repo, "kept", &kept.0);
 }
+
+#[test]
+fn a_running_gc_stops_on_request_and_the_next_run_finishes() {
+    let s = Server::start_with(&[
+        ("BERTH_GC_REVIEW_DELAY", "0"),
+        ("BERTH_GC_BATCH_PAUSE", "500ms"),
+    ]);
+    let c = s.client();
+    let repo = "library/gc-stop";
+    for i in 0..1500u64 {
+        let data = format!("garbage {i}");
+        let d = sha256(data.as_bytes());
+        let r = c.req(
+            "POST",
+            &format!("/v2/{repo}/blobs/uploads/?digest={d}"),
+            &[("Content-Type", "application/octet-stream")],
+            Some(data.as_bytes()),
+        );
+        assert_eq!(r.status, 201);
+    }
+    let id = run_gc(&c, json!({}));
+    let r = c.req("PUT", &format!("/api/v2.0/system/gc/{id}"), &[], None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = wait_gc(&c, id);
+    assert_eq!(v["job_status"], "Stopped", "{v}");
+    assert!(v["deleted_blobs"].as_i64().unwrap() < 1500, "{v}");
+    assert!(gc_log(&c, id).contains("stopped on request"));
+    assert!(!stored_blobs(&s).is_empty());
+    let next = run_gc(&c, json!({}));
+    let v = wait_gc(&c, next);
+    assert_eq!(v["job_status"], "Success", "{v}");
+    assert!(stored_blobs(&s).is_empty());
+}
