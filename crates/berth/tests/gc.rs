@@ -309,6 +309,13 @@ fn dry_run_reports_exactly_what_the_real_run_then_deletes() {
     pull_verified(&c, repo, &sig_b.0, &sig_b.0);
     let refs = c.get(&format!("/v2/{repo}/referrers/{}", b.0)).json();
     assert_eq!(refs["manifests"][0]["digest"], sig_b.0.as_str());
+    // Deleting untagged artifacts released their quota exactly.
+    let out = s.berth_cli(&["quota", "reconcile"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success() && text.contains(": 0 had drifted"),
+        "{text}"
+    );
 
     // History, newest first, in Harbor's shape.
     let r = c.get("/api/v2.0/system/gc");
