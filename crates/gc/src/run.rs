@@ -4,7 +4,6 @@
 //! asked.
 
 use crate::plan;
-use futures_util::StreamExt;
 use meta::{GcBlob, GcCounts, GcLock, GcManifest, Meta};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -308,21 +307,7 @@ impl Collector {
         for chunk in blobs.chunks(BATCH) {
             let digests: Vec<String> = chunk.iter().map(|b: &GcBlob| b.digest.clone()).collect();
             let marked = self.meta.gc_mark_blobs(&digests, cutoff).await?;
-            let results: Vec<(String, i64, Result<(), String>)> =
-                futures_util::stream::iter(marked.into_iter().map(|(digest, size)| {
-                    let store = self.store.clone();
-                    async move {
-                        let result = match digest.parse::<oci::Digest>() {
-                            Ok(d) => store.delete(&d).await.map_err(|e| e.to_string()),
-                            // Not a digest berth could have stored: nothing to delete.
-                            Err(_) => Ok(()),
-                        };
-                        (digest, size, result)
-                    }
-                }))
-                .buffer_unordered(workers)
-                .collect()
-                .await;
+            let results = delete_bytes(self.store.as_ref(), marked, workers).await;
             let mut gone = Vec::with_capacity(results.len());
             for (digest, size, result) in results {
                 match result {
@@ -358,6 +343,36 @@ impl Collector {
         }
         Ok(Flow::Done)
     }
+}
+
+/// Deletes the bytes of marked blobs, `workers` slices of the batch at once.
+async fn delete_bytes(
+    store: &dyn BlobStore,
+    marked: Vec<(String, i64)>,
+    workers: usize,
+) -> Vec<(String, i64, Result<(), String>)> {
+    let mut results = Vec::with_capacity(marked.len());
+    let mut todo: Vec<(String, i64, oci::Digest)> = Vec::with_capacity(marked.len());
+    for (digest, size) in marked {
+        match digest.parse::<oci::Digest>() {
+            Ok(d) => todo.push((digest, size, d)),
+            // Not a digest berth could have stored: nothing to delete.
+            Err(_) => results.push((digest, size, Ok(()))),
+        }
+    }
+    let per = todo.len().div_ceil(workers.max(1)).max(1);
+    let slices: Vec<&[(String, i64, oci::Digest)]> = todo.chunks(per).collect();
+    let done = futures_util::future::join_all(slices.iter().map(|slice| async move {
+        let digests: Vec<oci::Digest> = slice.iter().map(|(_, _, d)| d.clone()).collect();
+        store.delete_many(&digests).await
+    }))
+    .await;
+    for (slice, outcome) in slices.iter().zip(done) {
+        for ((digest, size, _), r) in slice.iter().zip(outcome) {
+            results.push((digest.clone(), *size, r.map_err(|e| e.to_string())));
+        }
+    }
+    results
 }
 
 enum Flow {

@@ -191,6 +191,28 @@ impl BlobStore for FsStore {
         }
     }
 
+    async fn delete_many(&self, digests: &[Digest]) -> Vec<Result<()>> {
+        // One hop to the blocking pool for the whole batch instead of one per file.
+        let paths: Vec<PathBuf> = digests.iter().map(|d| self.blob_path(d)).collect();
+        let n = paths.len();
+        tokio::task::spawn_blocking(move || {
+            paths
+                .iter()
+                .map(|p| match std::fs::remove_file(p) {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+                    Err(e) => Err(e.into()),
+                })
+                .collect()
+        })
+        .await
+        .unwrap_or_else(|e| {
+            (0..n)
+                .map(|_| Err(std::io::Error::other(e.to_string()).into()))
+                .collect()
+        })
+    }
+
     async fn list_blobs(&self) -> Result<Vec<(Digest, SystemTime)>> {
         let mut out = Vec::new();
         for alg in ["sha256", "sha512"] {
@@ -281,6 +303,29 @@ mod tests {
         store.delete(&d).await.unwrap();
         assert_eq!(store.stat(&d).await.unwrap(), None);
         assert!(store.upload_path("../x").is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn delete_many_removes_each_blob_and_ignores_missing_ones() {
+        let dir = std::env::temp_dir().join(format!("berth-fs-{}", uuid::Uuid::new_v4()));
+        let store = FsStore::open(&dir).await.unwrap();
+        let mut digests = Vec::new();
+        for (i, data) in [&b"one"[..], b"two"].iter().enumerate() {
+            let id = format!("u{i}");
+            store.create_upload(&id).await.unwrap();
+            let mut w = store.upload_writer(&id, 0).await.unwrap();
+            w.write(Bytes::copy_from_slice(data)).await.unwrap();
+            w.finish().await.unwrap();
+            let d = Digest::sha256_of(data);
+            store.commit_upload(&id, &d).await.unwrap();
+            digests.push(d);
+        }
+        digests.push(Digest::sha256_of(b"never stored"));
+        let results = store.delete_many(&digests).await;
+        assert_eq!(results.len(), 3);
+        assert!(results.iter().all(|r| r.is_ok()));
+        assert!(store.list_blobs().await.unwrap().is_empty());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -66,6 +66,15 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn read(&self, digest: &Digest, range: Option<ByteRange>) -> Result<ByteStream>;
     /// Deletes a blob. Idempotent.
     async fn delete(&self, digest: &Digest) -> Result<()>;
+    /// Deletes many blobs (garbage collection's batches); one result per digest, in order.
+    /// Backends override it to save a round trip per blob.
+    async fn delete_many(&self, digests: &[Digest]) -> Vec<Result<()>> {
+        let mut out = Vec::with_capacity(digests.len());
+        for d in digests {
+            out.push(self.delete(d).await);
+        }
+        out
+    }
     /// Every blob in storage with its commit time, for the explicit sweep of orphans (never
     /// the hot path).
     async fn list_blobs(&self) -> Result<Vec<(Digest, std::time::SystemTime)>>;
