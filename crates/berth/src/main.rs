@@ -4,6 +4,7 @@ mod admin;
 mod bootstrap;
 mod config;
 mod serve;
+mod vulndb;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +24,11 @@ enum Command {
     Quota(admin::QuotaCommand),
     /// Print recorded events (the webhook outbox) as JSON lines.
     Events(admin::EventsArgs),
+    /// The advisory database the scanner matches against.
+    #[command(subcommand)]
+    Vulndb(vulndb::VulndbCommand),
+    /// Scan an OCI layout, a docker-save archive or a root filesystem for vulnerabilities.
+    Scan(vulndb::ScanArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,6 +44,8 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Quota(cmd) => runtime.block_on(admin::quota(cmd)),
         Command::Events(args) => runtime.block_on(admin::events(args)),
+        Command::Vulndb(cmd) => runtime.block_on(vulndb::run(cmd)),
+        Command::Scan(args) => runtime.block_on(vulndb::scan(args)),
     }
 }
 

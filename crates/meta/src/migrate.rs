@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_policies.sql")),
     (4, include_str!("migrations/0004_webhooks.sql")),
     (5, include_str!("migrations/0005_trust.sql")),
+    (7, include_str!("migrations/0007_scan.sql")),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
