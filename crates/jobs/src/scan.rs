@@ -316,67 +316,7 @@ pub fn server_limits() -> scan::Limits {
     }
 }
 
-/// What a manifest is, for scanning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scannable {
-    /// An image: its layers' digests, in order.
-    Image(Vec<String>),
-    /// An index: its children's digests (platform images).
-    Index(Vec<String>),
-    /// Anything else (signatures, SBOMs, charts, other artifacts), with its type.
-    Not(String),
-}
-
-const IMAGE_CONFIGS: [&str; 2] = [
-    "application/vnd.oci.image.config.v1+json",
-    "application/vnd.docker.container.image.v1+json",
-];
-
-/// Classifies a stored manifest.
-pub fn scannable(content: &[u8]) -> Scannable {
-    let Ok(doc) = serde_json::from_slice::<Value>(content) else {
-        return Scannable::Not("unreadable manifest".into());
-    };
-    if let Some(children) = doc.get("manifests").and_then(Value::as_array) {
-        let digests = children
-            .iter()
-            .filter(|c| {
-                // Attestation manifests (buildx) are not platform images.
-                c.pointer("/annotations/vnd.docker.reference.type")
-                    .is_none()
-            })
-            .filter_map(|c| c.get("digest").and_then(Value::as_str))
-            .map(str::to_string)
-            .collect();
-        return Scannable::Index(digests);
-    }
-    let config_type = doc
-        .pointer("/config/mediaType")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    if doc.get("subject").is_some() || !IMAGE_CONFIGS.contains(&config_type) {
-        let kind = doc
-            .get("artifactType")
-            .and_then(Value::as_str)
-            .unwrap_or(config_type);
-        return Scannable::Not(if kind.is_empty() {
-            "unknown".into()
-        } else {
-            kind.into()
-        });
-    }
-    let layers = doc
-        .get("layers")
-        .and_then(Value::as_array)
-        .map(|ls| {
-            ls.iter()
-                .filter_map(|l| l.get("digest").and_then(Value::as_str))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
-    Scannable::Image(layers)
-}
+pub use registry::vulnerability::{scannable, Scannable};
 
 /// A blocking `Read` over a blob's byte stream, for the scan crate (which runs on a blocking
 /// thread); it fails as soon as the scan is asked to stop.
@@ -905,4 +845,59 @@ pub async fn start_scan_all(
     }
     meta.set_scan_all_total(run, total).await?;
     Ok(Some(run))
+}
+
+/// Setting holding the scan-all schedule: `{"type": "Daily"|..., "cron": "<six fields>"}`.
+pub const SETTING_SCAN_ALL_SCHEDULE: &str = "scan_all_schedule";
+
+/// Starts scheduled scan-all runs when their cron comes due. A run is keyed by its fire time,
+/// so processes sharing a database never both start one.
+pub struct ScanAllScheduler {
+    registry: Registry,
+}
+
+impl ScanAllScheduler {
+    pub fn new(registry: Registry) -> ScanAllScheduler {
+        ScanAllScheduler { registry }
+    }
+
+    pub async fn run(self) {
+        let meta = self.registry.meta().clone();
+        let mut current: Option<(String, i64)> = None;
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let cron = match meta.setting(SETTING_SCAN_ALL_SCHEDULE).await {
+                Ok(Some(s)) => serde_json::from_str::<Value>(&s)
+                    .ok()
+                    .and_then(|v| v["cron"].as_str().map(str::to_string))
+                    .filter(|c| !c.is_empty()),
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the scan-all schedule");
+                    continue;
+                }
+            };
+            let Some(cron) = cron else {
+                current = None;
+                continue;
+            };
+            let now = meta::now_ms();
+            if current.as_ref().is_none_or(|(c, _)| *c != cron) {
+                current = crate::next_fire(&cron, now).map(|t| (cron.clone(), t));
+                continue;
+            }
+            let Some((_, fire_at)) = current.clone() else {
+                continue;
+            };
+            if fire_at > now {
+                continue;
+            }
+            current = crate::next_fire(&cron, now).map(|t| (cron.clone(), t));
+            match start_scan_all(&self.registry, "Schedule", Some(fire_at)).await {
+                Ok(Some(id)) => tracing::info!(run = id, "scheduled scan-all started"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "scheduled scan-all failed to start"),
+            }
+        }
+    }
 }

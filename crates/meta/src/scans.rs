@@ -648,12 +648,14 @@ impl Meta {
     pub async fn latest_scan_all(&self, trigger: Option<&str>) -> Result<Option<ScanAllRow>> {
         let cols = "id, trigger_kind, status, total, stop_requested, start_time, end_time";
         let row = match trigger {
-            Some(t) => sqlx::query(&format!(
+            Some(t) => {
+                sqlx::query(&format!(
                 "SELECT {cols} FROM scan_all_runs WHERE trigger_kind = $1 ORDER BY id DESC LIMIT 1"
             ))
-            .bind(t)
-            .fetch_optional(&self.pool)
-            .await?,
+                .bind(t)
+                .fetch_optional(&self.pool)
+                .await?
+            }
             None => {
                 sqlx::query(&format!(
                     "SELECT {cols} FROM scan_all_runs ORDER BY id DESC LIMIT 1"
