@@ -185,6 +185,11 @@ async fn update(args: UpdateArgs) -> anyhow::Result<()> {
             })
             .collect();
         let file = dir.join(format!("{i}-{safe}"));
+        if let Err(e) = config.outbound.check_url(url) {
+            eprintln!("{url}: {e} (allow it with BERTH_OUTBOUND_ALLOW)");
+            failed += 1;
+            continue;
+        }
         match download(client, url, &file, max).await {
             Ok(bytes) => {
                 println!("downloaded {url} ({bytes} bytes)");

@@ -405,16 +405,23 @@ impl ScanWorker {
                     }
                     Err(e) => tracing::warn!(error = %e, "could not check for abandoned scans"),
                 }
-                finish_scan_alls(&meta).await;
             }
             ticks += 1;
             match meta.claim_scan().await {
                 Ok(Some(row)) => {
+                    let part_of_run = row.scan_all_id.is_some();
                     run_scan(&self.registry, row).await;
+                    if part_of_run {
+                        finish_scan_alls(&meta).await;
+                    }
                     continue;
                 }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "could not claim a scan"),
+            }
+            if ticks.is_multiple_of(4) {
+                // Runs whose last scan was stopped or ended elsewhere.
+                finish_scan_alls(&meta).await;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
@@ -430,10 +437,13 @@ async fn finish_scan_alls(meta: &Meta) {
         let Ok(counts) = meta.scan_all_counts(run.id).await else {
             continue;
         };
+        if run.status != "Running" {
+            continue; // still queueing its scans
+        }
         let open = counts
             .iter()
             .any(|(s, n)| (s == "Pending" || s == "Running") && *n > 0);
-        if !open && meta::now_ms() - run.start_time > 1_000 {
+        if !open {
             let failed = counts.iter().any(|(s, n)| s == "Error" && *n > 0);
             let _ = meta
                 .finish_scan_all(run.id, if failed { "Error" } else { "Success" })

@@ -577,7 +577,7 @@ impl Meta {
         let mut tx = self.write().await?;
         let id = sqlx::query(
             "INSERT INTO scan_all_runs (trigger_kind, status, scheduled_for, start_time)
-             VALUES ($1, 'Running', $2, $3) ON CONFLICT (scheduled_for) DO NOTHING RETURNING id",
+             VALUES ($1, 'Starting', $2, $3) ON CONFLICT (scheduled_for) DO NOTHING RETURNING id",
         )
         .bind(trigger)
         .bind(scheduled_for)
@@ -589,10 +589,13 @@ impl Meta {
         Ok(id)
     }
 
+    /// Records how many scans a run queued; the run is then `Running` (it was `Starting`
+    /// while it queued them).
     pub async fn set_scan_all_total(&self, id: i64, total: i64) -> Result<()> {
-        self.exec_write("UPDATE scan_all_runs SET total = $1 WHERE id = $2", |q| {
-            q.bind(total).bind(id)
-        })
+        self.exec_write(
+            "UPDATE scan_all_runs SET total = $1, status = 'Running' WHERE id = $2 AND status = 'Starting'",
+            |q| q.bind(total).bind(id),
+        )
         .await
         .map(|_| ())
     }
@@ -667,11 +670,11 @@ impl Meta {
         Ok(row.map(scan_all_row))
     }
 
-    /// Running scan-all runs.
+    /// Scan-all runs in progress (`Starting`: still queueing its scans; `Running`).
     pub async fn running_scan_alls(&self) -> Result<Vec<ScanAllRow>> {
         Ok(sqlx::query(
             "SELECT id, trigger_kind, status, total, stop_requested, start_time, end_time
-             FROM scan_all_runs WHERE status = 'Running'",
+             FROM scan_all_runs WHERE status IN ('Starting', 'Running')",
         )
         .fetch_all(&self.pool)
         .await?

@@ -330,7 +330,7 @@ async fn metrics(state: &AppState, trigger: Option<&str>) -> HResult {
         "requester": run.id.to_string(),
         "trigger": run.trigger,
         "status": run.status,
-        "ongoing": run.status == "Running",
+        "ongoing": run.status == "Running" || run.status == "Starting",
         "start_time": time(run.start_time),
         "end_time": run.end_time.map(time),
     })))
