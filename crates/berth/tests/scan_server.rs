@@ -264,6 +264,30 @@ fn scan_on_push_on_demand_report_overview_index_rbac_events() {
     assert_eq!(wait_scan(&c, "manual", "multi", "arm")["severity"], "None");
     assert_eq!(wait_scan(&c, "manual", "multi", "amd")["severity"], "High");
 
+    // A hostile or broken layer fails the scan (Error, SCANNING_FAILED), never the server.
+    let garbage = random_bytes(64 << 10, 11);
+    c.push_image("manual/broken", "v1", &[&garbage]);
+    assert_eq!(scan(&c, "manual", "broken", "v1").status, 202);
+    let o = wait_scan(&c, "manual", "broken", "v1");
+    assert_eq!(o["scan_status"], "Error", "{o}");
+    assert!(o.get("summary").is_none(), "{o}");
+    assert_eq!(report(&c, "manual", "broken", "v1"), Value::Null);
+    // A symlink out of the root is only a path in the file set.
+    let mut escaping = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(0);
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_link_name("../../../../etc/os-release").unwrap();
+    escaping
+        .append_data(&mut h, "etc/os-release", std::io::empty())
+        .unwrap();
+    let escaping = escaping.into_inner().unwrap();
+    c.push_image("manual/escape", "v1", &[&escaping]);
+    assert_eq!(scan(&c, "manual", "escape", "v1").status, 202);
+    let o = wait_scan(&c, "manual", "escape", "v1");
+    assert_eq!(o["scan_status"], "Success", "{o}");
+    assert_eq!(o["summary"]["total"], 0, "{o}");
+
     // Not scannable: a signature-like artifact.
     let cfg = c.push_blob("manual/other", b"{}");
     let art = serde_json::to_vec(&json!({
@@ -380,6 +404,16 @@ fn scan_on_push_on_demand_report_overview_index_rbac_events() {
     assert_eq!(
         e["details"]["scan_overview"][REPORT_MIME]["severity"],
         "High"
+    );
+    let failed = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["kind"] == "SCANNING_FAILED")
+        .expect("a SCANNING_FAILED event");
+    assert_eq!(failed["repository"], "manual/broken");
+    assert_eq!(
+        failed["details"]["scan_overview"][REPORT_MIME]["scan_status"],
+        "Error"
     );
 }
 
