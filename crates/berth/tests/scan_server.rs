@@ -220,6 +220,20 @@ fn scan_on_push_on_demand_report_overview_index_rbac_events() {
         .json();
     assert!(plain[0].get("scan_overview").is_none());
 
+    // The scan's log, by report id.
+    let r = c.get(&format!(
+        "/api/v2.0/projects/auto/repositories/app/artifacts/v1/scan/{}/log",
+        o["report_id"].as_str().unwrap()
+    ));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.text().contains("Alpine Linux v3.10: 14 packages"),
+        "{}",
+        r.text()
+    );
+    let r = c.get("/api/v2.0/projects/auto/repositories/app/artifacts/v1/scan/nope/log");
+    assert_eq!(r.status, 404);
+
     // No scan on push without auto_scan; on demand → 202.
     let clean = clean_layer();
     c.push_image("manual/app", "clean", &[&clean]);

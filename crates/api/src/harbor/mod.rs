@@ -151,6 +151,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(scan::stop),
         )
         .route(
+            "/projects/{p}/repositories/{r}/artifacts/{reference}/scan/{report_id}/log",
+            get(scan::log),
+        )
+        .route(
             "/projects/{p}/repositories/{r}/artifacts/{reference}/additions/vulnerabilities",
             get(scan::vulnerabilities),
         )

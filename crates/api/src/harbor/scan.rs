@@ -110,6 +110,30 @@ pub async fn stop(
     }
 }
 
+/// `GET …/artifacts/{ref}/scan/{report_id}/log`: the scan's log as text.
+pub async fn log(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path((p, r, reference, report_id)): Path<(String, String, String, String)>,
+) -> HResult {
+    let repo = require_repo(&state, &ctx, &p, &r, "scan", "read").await?;
+    let a = resolve(&state, &repo, &reference).await?;
+    match state.registry.meta().scan_of(repo.id, &a.digest).await? {
+        Some(s) if s.report_id == report_id => Ok((
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            s.log,
+        )
+            .into_response()),
+        _ => Err(HError::not_found(format!(
+            "no scan report {report_id} for {}@{}",
+            repo.name, a.digest
+        ))),
+    }
+}
+
 /// `GET …/artifacts/{ref}/additions/vulnerabilities` → `{"<mime>": report}` (`{}` before a
 /// successful scan).
 pub async fn vulnerabilities(
