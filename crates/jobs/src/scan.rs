@@ -371,10 +371,40 @@ pub async fn catalog_image(
             stop: stop.clone(),
         });
     }
-    tokio::task::spawn_blocking(move || scan::catalog::catalog_layers(readers, &server_limits()))
-        .await
-        .map_err(|e| format!("the scan task failed: {e}"))?
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    scan_thread()
+        .lock()
+        .map_err(|_| "the scan thread is unavailable".to_string())?
+        .send(Box::new(move || {
+            let _ = tx.send(scan::catalog::catalog_layers(readers, &server_limits()));
+        }))
+        .map_err(|_| "the scan thread has stopped".to_string())?;
+    rx.await
+        .map_err(|_| "the scan task failed".to_string())?
         .map_err(|e| e.to_string())
+}
+
+type ScanJob = Box<dyn FnOnce() + Send>;
+
+/// The one OS thread layer analysis runs on in the server: blocking work off the async
+/// runtime, and always the same thread, so its allocations reuse one malloc arena instead of
+/// growing a new one on each blocking-pool thread (the server's RSS stays near one scan's).
+fn scan_thread() -> &'static std::sync::Mutex<std::sync::mpsc::Sender<ScanJob>> {
+    static THREAD: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<ScanJob>>> =
+        std::sync::OnceLock::new();
+    THREAD.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<ScanJob>();
+        std::thread::Builder::new()
+            .name("berth-scan".into())
+            .spawn(move || {
+                for job in rx {
+                    // A panic in one analysis must not end the thread for the next.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            })
+            .expect("start the scan thread");
+        std::sync::Mutex::new(tx)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
