@@ -193,6 +193,8 @@ def start_server(binary, data_dir, port, env):
         if p.poll() is not None:
             raise BenchError(f"berth exited at start; log: {open(log_path).read()[-3000:]}")
         time.sleep(0.05)
+    p.kill()
+    p.wait()
     raise BenchError("berth did not start")
 
 
