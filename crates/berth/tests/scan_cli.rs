@@ -372,3 +372,63 @@ fn bad_scan_input_is_a_clear_error() {
     assert!(err.contains("junk.tar"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Known pairs through the whole path (catalog → store → matcher): the fixture Go binary
+/// (go1.15.2) and GO-2021-0235 / CVE-2021-3114 (fixed in 1.15.7); smallvec 1.6.0 in a
+/// Cargo.lock and RUSTSEC-2021-0003 / CVE-2021-25900 (fixed in 1.6.1), not 1.6.1.
+#[test]
+fn go_binary_and_cargo_lock_known_pairs() {
+    let data = data_dir();
+    ok(&berth(
+        &data,
+        &[
+            "vulndb",
+            "import",
+            fixture("advisories/osv-go-vulndb").to_str().unwrap(),
+            fixture("advisories/osv-rustsec-crates").to_str().unwrap(),
+        ],
+    ));
+    let root = data.join("rootfs");
+    std::fs::create_dir_all(root.join("usr/local/bin")).unwrap();
+    std::fs::create_dir_all(root.join("app")).unwrap();
+    std::fs::create_dir_all(root.join("fixed")).unwrap();
+    let bin = root.join("usr/local/bin/app");
+    std::fs::copy(fixture("pkgdb/go-binary/trivy-test.elf"), &bin).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let lock = |v: &str| {
+        format!(
+            "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"smallvec\"]\n\n\
+             [[package]]\nname = \"smallvec\"\nversion = \"{v}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+        )
+    };
+    std::fs::write(root.join("app/Cargo.lock"), lock("1.6.0")).unwrap();
+    std::fs::write(root.join("fixed/Cargo.lock"), lock("1.6.1")).unwrap();
+    let out = ok(&berth(
+        &data,
+        &["scan", root.to_str().unwrap(), "--format", "json"],
+    ));
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let find = |id: &str, pkg: &str| {
+        report["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["id"] == id && v["package"] == pkg)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let go = find("CVE-2021-3114", "stdlib");
+    assert_eq!(go.len(), 1, "{report}");
+    assert_eq!(go[0]["version"], "v1.15.2");
+    assert_eq!(go[0]["fix_version"], "1.15.7");
+    let aliases = go[0]["vendor_attributes"]["aliases"].to_string();
+    assert!(aliases.contains("GO-2021-0235"), "{aliases}");
+    let crate_hits = find("CVE-2021-25900", "smallvec");
+    assert_eq!(crate_hits.len(), 1, "only 1.6.0, not 1.6.1: {crate_hits:?}");
+    assert_eq!(crate_hits[0]["version"], "1.6.0");
+    assert_eq!(crate_hits[0]["fix_version"], "1.6.1");
+    assert!(crate_hits[0]["vendor_attributes"]["aliases"]
+        .to_string()
+        .contains("RUSTSEC-2021-0003"));
+}
