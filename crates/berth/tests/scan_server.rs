@@ -602,3 +602,59 @@ fn prevent_vulnerable_images_with_allowlists() {
     std::thread::sleep(Duration::from_millis(2100));
     assert_eq!(pull(&c, "guarded/app", "vuln").status, 200);
 }
+
+/// `SCANNING_COMPLETED` and `SCANNING_FAILED` reach a webhook in Harbor's Default payload,
+/// with the artifact's `scan_overview`.
+#[test]
+fn scan_events_reach_webhooks_in_harbors_payload() {
+    let s = Server::start_with(WEBHOOK_ENV);
+    let c = s.client();
+    import_advisories(&s);
+    let rx = Receiver::start();
+    api_create_project(
+        &c,
+        &json!({"project_name": "hooked", "metadata": {"auto_scan": "true"}}),
+    );
+    create_webhook(
+        &c,
+        "hooked",
+        &webhook_policy(
+            "scans",
+            vec![webhook_target(&rx.url("/hook"), "Default")],
+            &["SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED"],
+        ),
+    );
+    let (digest, _) = c.push_image("hooked/app", "v1", &[&vulnerable_layer()]);
+    c.push_image("hooked/broken", "v1", &[&random_bytes(4096, 5)]);
+    let got = rx.wait_for("SCANNING_COMPLETED and SCANNING_FAILED", 60, |g| {
+        let kinds: Vec<String> = g.iter().map(|r| r.json()["type"].to_string()).collect();
+        kinds.iter().any(|k| k.contains("SCANNING_COMPLETED"))
+            && kinds.iter().any(|k| k.contains("SCANNING_FAILED"))
+    });
+    let completed = got
+        .iter()
+        .map(Received::json)
+        .find(|p| p["type"] == "SCANNING_COMPLETED")
+        .unwrap();
+    let data = &completed["event_data"];
+    assert_eq!(
+        data["repository"]["repo_full_name"], "hooked/app",
+        "{completed}"
+    );
+    assert_eq!(data["scan"]["scan_type"], "vulnerability", "{completed}");
+    let r = &data["resources"][0];
+    assert_eq!(r["digest"], digest, "{completed}");
+    let o = &r["scan_overview"][REPORT_MIME];
+    assert_eq!(o["scan_status"], "Success", "{completed}");
+    assert_eq!(o["severity"], "High", "{completed}");
+    assert_eq!(o["summary"]["total"], 4, "{completed}");
+    let failed = got
+        .iter()
+        .map(Received::json)
+        .find(|p| p["type"] == "SCANNING_FAILED")
+        .unwrap();
+    assert_eq!(
+        failed["event_data"]["resources"][0]["scan_overview"][REPORT_MIME]["scan_status"], "Error",
+        "{failed}"
+    );
+}
