@@ -941,3 +941,120 @@ impl ScanAllScheduler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advisory_sources_key_distribution_data_by_release_and_package() {
+        let mut osv = Advisory::new("GO-2021-0113");
+        osv.modified = Some("2024-01-01T00:00:00Z".into());
+        assert_eq!(advisory_source(&osv), "osv");
+        let mut alpine = Advisory::new("CVE-2019-14697");
+        alpine.affected.push(vulndb::Affected {
+            ecosystem: "Alpine:v3.10".into(),
+            package: "musl".into(),
+            ranges: vec![],
+            versions: vec![],
+        });
+        assert_eq!(advisory_source(&alpine), "dist:Alpine:v3.10/musl");
+        let rows = advisory_rows(&[alpine]);
+        assert_eq!(
+            rows[0].affected,
+            [("Alpine:v3.10".to_string(), "musl".to_string())]
+        );
+        let back: Advisory = serde_json::from_str(&rows[0].body).unwrap();
+        assert_eq!(back.id, "CVE-2019-14697");
+    }
+
+    #[test]
+    fn ecosystems_carry_the_release() {
+        let os = |id: &str, v: &str| scan::OsRelease {
+            id: id.into(),
+            version_id: Some(v.into()),
+            ..Default::default()
+        };
+        let pkg = |e| Package::new(e, "x", "1", "p");
+        assert_eq!(
+            ecosystem_of(&pkg(Ecosystem::Alpine), Some(&os("alpine", "3.10.4"))),
+            "Alpine:v3.10"
+        );
+        assert_eq!(
+            ecosystem_of(&pkg(Ecosystem::Debian), Some(&os("debian", "12"))),
+            "Debian:12"
+        );
+        assert_eq!(
+            ecosystem_of(&pkg(Ecosystem::Debian), Some(&os("ubuntu", "22.04"))),
+            "Ubuntu:22.04"
+        );
+        assert_eq!(ecosystem_of(&pkg(Ecosystem::Debian), None), "Debian");
+        assert_eq!(ecosystem_of(&pkg(Ecosystem::PyPI), None), "PyPI");
+        assert_eq!(
+            ecosystem_of(&pkg(Ecosystem::Rpm), Some(&os("rocky", "9"))),
+            "Rocky Linux"
+        );
+    }
+
+    fn finding(id: &str, sev: Severity, fix: &str) -> Finding {
+        Finding {
+            id: id.into(),
+            package: "p".into(),
+            version: "1".into(),
+            fix_version: fix.into(),
+            severity: sev,
+            description: String::new(),
+            links: vec![],
+            cvss: None,
+            cwe_ids: vec![],
+            aliases: vec![],
+            ecosystem: "PyPI".into(),
+            digests: vec![],
+        }
+    }
+
+    #[test]
+    fn summary_counts_present_severities_and_fixable() {
+        let f = [
+            finding("A", Severity::High, "2"),
+            finding("B", Severity::High, ""),
+            finding("C", Severity::Low, "3"),
+        ];
+        let s = summary_json(&f);
+        assert_eq!(s["total"], 3);
+        assert_eq!(s["fixable"], 2);
+        assert_eq!(s["summary"], json!({"High": 2, "Low": 1}));
+        assert_eq!(worst(&f), Severity::High);
+        assert_eq!(worst(&[]), Severity::None);
+        let r = report_json(&f, "t", json!({}));
+        assert_eq!(r["severity"], "High");
+        assert_eq!(r["vulnerabilities"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            r["vulnerabilities"][0]["preferred_cvss"]["score_v3"],
+            Value::Null
+        );
+        let compact: Vec<Value> = serde_json::from_str(&findings_json(&f)).unwrap();
+        assert_eq!(compact[0], json!(["A", "High", []]));
+    }
+
+    #[test]
+    fn index_findings_merge_by_vulnerability_package_and_version() {
+        let mut all = Vec::new();
+        merge(
+            &mut all,
+            vec![finding("A", Severity::High, "2")],
+            "sha256:1",
+        );
+        merge(
+            &mut all,
+            vec![
+                finding("A", Severity::High, "2"),
+                finding("B", Severity::Low, ""),
+            ],
+            "sha256:2",
+        );
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].digests, ["sha256:1", "sha256:2"]);
+        assert_eq!(all[1].digests, ["sha256:2"]);
+    }
+}
