@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// Longest wait between webhook delivery attempts, in seconds [default: 60]
     #[arg(long, env = "BERTH_WEBHOOK_RETRY_MAX")]
     webhook_retry_max: Option<u64>,
+    /// Vulnerability scans this process runs at once (0: it runs none; queued scans wait for
+    /// a process that does) [default: 1]
+    #[arg(long, env = "BERTH_SCAN_WORKERS")]
+    scan_workers: Option<u32>,
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -51,6 +55,7 @@ struct FileConfig {
     token_ttl: Option<i64>,
     outbound_allow: Option<String>,
     webhook_retry_max: Option<u64>,
+    scan_workers: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +68,7 @@ pub struct Config {
     pub token_ttl: i64,
     pub outbound: webhook::outbound::OutboundPolicy,
     pub webhook_retry_max_secs: u64,
+    pub scan_workers: u32,
 }
 
 impl Config {
@@ -108,7 +114,10 @@ impl Config {
             (1..=3600).contains(&webhook_retry_max_secs),
             "webhook_retry_max must be between 1 and 3600 seconds"
         );
+        let scan_workers = args.scan_workers.or(file.scan_workers).unwrap_or(1);
+        anyhow::ensure!(scan_workers <= 4, "scan_workers must be between 0 and 4");
         Ok(Config {
+            scan_workers,
             outbound,
             webhook_retry_max_secs,
             listen,

@@ -26,7 +26,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let audit = AuditRecorder::start(meta.clone(), Duration::from_secs(1));
     let registry = Registry::new(meta.clone(), Arc::new(store), pulls);
     tokio::spawn(jobs::Scheduler::new(registry.clone()).run());
-    tokio::spawn(jobs::scan::ScanWorker::new(registry.clone()).run());
+    for _ in 0..config.scan_workers {
+        tokio::spawn(jobs::scan::ScanWorker::new(registry.clone()).run());
+    }
     tokio::spawn(jobs::scan::ScanAllScheduler::new(registry.clone()).run());
     let webhooks = webhook::Webhooks::start(
         meta.clone(),

@@ -660,3 +660,62 @@ fn scan_events_reach_webhooks_in_harbors_payload() {
         "{failed}"
     );
 }
+
+/// Scans are durable jobs: queued while no worker runs (`BERTH_SCAN_WORKERS=0`), a queued
+/// one can be stopped (`SCANNING_STOPPED`) and a second scan of it is refused (409); after a
+/// restart with a worker the queued one runs.
+#[test]
+fn queued_scans_survive_a_restart_and_can_be_stopped() {
+    let mut s = Server::start_with(&[("BERTH_SCAN_WORKERS", "0")]);
+    let c = s.client();
+    import_advisories(&s);
+    api_create_project(
+        &c,
+        &json!({"project_name": "queued", "metadata": {"auto_scan": "true"}}),
+    );
+    c.push_image("queued/app", "a", &[&vulnerable_layer()]);
+    c.push_image("queued/app", "b", &[&clean_layer()]);
+    std::thread::sleep(Duration::from_millis(1500));
+    for tag in ["a", "b"] {
+        let o = artifact(&c, "queued", "app", tag)["scan_overview"][REPORT_MIME].clone();
+        assert_eq!(o["scan_status"], "Pending", "{o}");
+    }
+    let r = scan(&c, "queued", "app", "a");
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("pending"), "{}", r.text());
+    let r = c.req(
+        "POST",
+        "/api/v2.0/projects/queued/repositories/app/artifacts/b/scan/stop",
+        &[],
+        None,
+    );
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(
+        artifact(&c, "queued", "app", "b")["scan_overview"][REPORT_MIME]["scan_status"],
+        "Stopped"
+    );
+    let out = s.berth_cli(&["events"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .any(|e| e["kind"] == "SCANNING_STOPPED" && e["repository"] == "queued/app"),
+        "{text}"
+    );
+
+    s.set_env("BERTH_SCAN_WORKERS", "1");
+    s.restart();
+    let c = s.client();
+    let o = wait_scan(&c, "queued", "app", "a");
+    assert_eq!(o["scan_status"], "Success", "{o}");
+    assert_eq!(o["severity"], "High");
+    assert_eq!(
+        artifact(&c, "queued", "app", "b")["scan_overview"][REPORT_MIME]["scan_status"],
+        "Stopped"
+    );
+    assert_eq!(scan(&c, "queued", "app", "b").status, 202);
+    assert_eq!(
+        wait_scan(&c, "queued", "app", "b")["scan_status"],
+        "Success"
+    );
+}
