@@ -49,6 +49,10 @@ pub struct ServeArgs {
     /// and pulls, e.g. "1s" [default: 0]
     #[arg(long, env = "BERTH_GC_BATCH_PAUSE")]
     gc_batch_pause: Option<String>,
+    /// Vulnerability scans this process runs at once (0: it runs none; queued scans wait for
+    /// a process that does) [default: 1]
+    #[arg(long, env = "BERTH_SCAN_WORKERS")]
+    scan_workers: Option<u32>,
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -65,6 +69,7 @@ struct FileConfig {
     gc_review_delay: Option<String>,
     gc_upload_max_age: Option<String>,
     gc_batch_pause: Option<String>,
+    scan_workers: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +83,7 @@ pub struct Config {
     pub outbound: webhook::outbound::OutboundPolicy,
     pub webhook_retry_max_secs: u64,
     pub gc: gc::GcOptions,
+    pub scan_workers: u32,
 }
 
 impl Config {
@@ -144,12 +150,15 @@ impl Config {
                 .unwrap_or("0"),
         )
         .context("gc_batch_pause (BERTH_GC_BATCH_PAUSE)")?;
+        let scan_workers = args.scan_workers.or(file.scan_workers).unwrap_or(1);
+        anyhow::ensure!(scan_workers <= 4, "scan_workers must be between 0 and 4");
         Ok(Config {
             gc: gc::GcOptions {
                 review_delay,
                 upload_max_age,
                 batch_pause,
             },
+            scan_workers,
             outbound,
             webhook_retry_max_secs,
             listen,

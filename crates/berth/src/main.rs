@@ -4,6 +4,7 @@ mod admin;
 mod bootstrap;
 mod config;
 mod serve;
+mod vulndb;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +27,11 @@ enum Command {
     Storage(admin::StorageCommand),
     /// Print recorded events (the webhook outbox) as JSON lines.
     Events(admin::EventsArgs),
+    /// The advisory database the scanner matches against.
+    #[command(subcommand)]
+    Vulndb(vulndb::VulndbCommand),
+    /// Scan an OCI layout, a docker-save archive or a root filesystem for vulnerabilities.
+    Scan(vulndb::ScanArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -42,6 +48,8 @@ fn main() -> anyhow::Result<()> {
         Command::Quota(cmd) => runtime.block_on(admin::quota(cmd)),
         Command::Storage(cmd) => runtime.block_on(admin::storage(cmd)),
         Command::Events(args) => runtime.block_on(admin::events(args)),
+        Command::Vulndb(cmd) => runtime.block_on(vulndb::run(cmd)),
+        Command::Scan(args) => runtime.block_on(vulndb::scan(args)),
     }
 }
 

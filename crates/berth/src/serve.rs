@@ -29,6 +29,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tokio::spawn(jobs::Scheduler::new(registry.clone()).run());
     let collector = gc::Collector::new(meta.clone(), store, config.gc);
     tokio::spawn(collector.clone().run_schedule());
+    for _ in 0..config.scan_workers {
+        tokio::spawn(jobs::scan::ScanWorker::new(registry.clone()).run());
+    }
+    tokio::spawn(jobs::scan::ScanAllScheduler::new(registry.clone()).run());
     let webhooks = webhook::Webhooks::start(
         meta.clone(),
         webhook::Options {

@@ -3,6 +3,7 @@
 //! is seen between steps, and a run cut off by a crash is marked failed on the next start.
 
 pub mod retention;
+pub mod scan;
 pub mod schedule;
 
 pub use retention::{start_retention, RetentionError};

@@ -12,6 +12,7 @@ mod policies;
 mod pulls;
 mod quota;
 mod registry;
+mod scans;
 mod tenancy;
 mod trust;
 mod webhooks;
@@ -31,6 +32,10 @@ pub use quota::{
 pub use registry::{
     BlobCommit, BlobIntent, BlobLink, CatalogPage, DeleteOutcome, ManifestRecord, NewManifest,
     PutManifestError, ReferrerRow, Repository, TagRow, UploadRow,
+};
+pub use scans::{
+    AdvisoryUpsert, AllowlistRow, NewAdvisory, ScanAllRow, ScanResult, ScanRow, ScanTarget,
+    SETTING_VULNDB_UPDATED,
 };
 pub use tenancy::{
     ArtifactRow, ArtifactTagRow, AuditFilter, AuditRow, MemberRow, NewRobot, ProjectRow,

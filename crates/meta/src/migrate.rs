@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_webhooks.sql")),
     (5, include_str!("migrations/0005_trust.sql")),
     (6, include_str!("migrations/0006_gc.sql")),
+    (7, include_str!("migrations/0007_scan.sql")),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -7,6 +7,7 @@ mod manifests;
 pub mod policies;
 pub mod signatures;
 mod uploads;
+pub mod vulnerability;
 
 pub use error::RegistryError;
 pub use manifests::{acceptable, ManifestPut, Page, PulledManifest};
@@ -29,6 +30,7 @@ pub struct Registry {
     pub(crate) uploads: Arc<uploads::HasherCache>,
     pub(crate) pulls: PullRecorder,
     pub(crate) signatures: Arc<signatures::SignatureCache>,
+    pub(crate) vulns: Arc<vulnerability::VulnCache>,
 }
 
 impl Registry {
@@ -39,6 +41,7 @@ impl Registry {
             uploads: Arc::new(uploads::HasherCache::default()),
             pulls,
             signatures: Arc::default(),
+            vulns: Arc::default(),
         }
     }
 

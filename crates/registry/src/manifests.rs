@@ -100,6 +100,14 @@ impl Registry {
             }
             Err(PutManifestError::Meta(e)) => return Err(e.into()),
         }
+        self.after_push(
+            repository.id,
+            repository.project_id,
+            digest.as_str(),
+            body,
+            operator,
+        )
+        .await;
         Ok(ManifestPut {
             digest,
             subject: manifest.subject.map(|s| s.digest),
@@ -122,6 +130,8 @@ impl Registry {
         if record_pull {
             // A refused pull is no pull: check before noting it.
             self.enforce_signatures(repo, &m.digest, &m.content, policy)
+                .await?;
+            self.enforce_vulnerability(repo, m.repository_id, &m.digest, &m.content, policy)
                 .await?;
         }
         if record_pull {

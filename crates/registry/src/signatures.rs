@@ -18,6 +18,11 @@ pub struct PullPolicy {
     pub cosign: bool,
     /// `enable_content_trust`: a verified Notation signature is required.
     pub notation: bool,
+    /// `prevent_vul` with `severity`: the rank (see `vulnerability::SEVERITIES`) at and
+    /// above which a found vulnerability refuses the pull.
+    pub prevent_vul: Option<u8>,
+    /// `reuse_sys_cve_allowlist`: the system's CVE allowlist applies, not the project's.
+    pub reuse_sys_allowlist: bool,
 }
 
 impl PullPolicy {
@@ -26,9 +31,18 @@ impl PullPolicy {
         PullPolicy {
             cosign: on("enable_content_trust_cosign"),
             notation: on("enable_content_trust"),
+            prevent_vul: on("prevent_vul").then(|| {
+                crate::vulnerability::severity_rank(
+                    metadata.get("severity").map_or("low", String::as_str),
+                )
+            }),
+            reuse_sys_allowlist: metadata
+                .get("reuse_sys_cve_allowlist")
+                .is_none_or(|v| v == "true"),
         }
     }
 
+    /// Whether a signature is required.
     pub fn any(&self) -> bool {
         self.cosign || self.notation
     }

@@ -27,5 +27,7 @@ mod client;
 pub mod hub;
 pub mod target;
 
+/// The guarded client, also used by `berth vulndb update` (outbound requests all pass it).
+pub use client::Clients;
 pub use hub::{Options, Webhooks};
 pub use target::{PayloadFormat, Target, TargetKind};

@@ -34,7 +34,7 @@ fn pull_time(ms: Option<i64>) -> String {
 }
 
 /// A flag such as `with_tag`: absent means `default`.
-fn flag(query: &HashMap<String, String>, name: &str, default: bool) -> bool {
+pub(super) fn flag(query: &HashMap<String, String>, name: &str, default: bool) -> bool {
     query.get(name).map(|v| parse_bool(v)).unwrap_or(default)
 }
 
@@ -279,10 +279,10 @@ pub async fn delete_repository(
 // ---- artifacts ----
 
 /// The repository an artifact request is about.
-struct Repo {
-    project: Arc<ProjectRow>,
-    id: i64,
-    name: String,
+pub(super) struct Repo {
+    pub(super) project: Arc<ProjectRow>,
+    pub(super) id: i64,
+    pub(super) name: String,
     /// The project's immutability rules, to mark tags `immutable` as Harbor does.
     immutable: policy::ImmutableSet,
 }
@@ -296,7 +296,7 @@ impl Repo {
 }
 
 impl Repo {
-    fn path(&self) -> String {
+    pub(super) fn path(&self) -> String {
         repo_path(&self.project.name, &self.name)
     }
 }
@@ -330,7 +330,7 @@ async fn repo_for(
     Ok((proj, name, repo))
 }
 
-async fn require_repo(
+pub(super) async fn require_repo(
     state: &AppState,
     ctx: &Ctx,
     p: &str,
@@ -343,7 +343,11 @@ async fn require_repo(
 }
 
 /// The artifact a `{reference}` (tag or digest) names.
-async fn resolve(state: &AppState, repo: &Repo, reference: &str) -> Result<ArtifactRow, HError> {
+pub(super) async fn resolve(
+    state: &AppState,
+    repo: &Repo,
+    reference: &str,
+) -> Result<ArtifactRow, HError> {
     let meta = state.registry.meta();
     let not_found = || HError::not_found(format!("artifact {}:{reference} not found", repo.name));
     let digest = if reference.contains(':') {
@@ -631,6 +635,7 @@ pub async fn list(
     for a in &rows {
         items.push(artifact_json(&state, &repo, a, with_tag.then_some(tags.as_slice())).await?);
     }
+    super::scan::decorate(&state, &repo, &query, &mut items).await?;
     Ok(paged(items, total, paging, &path, &query))
 }
 
@@ -647,9 +652,9 @@ pub async fn get(
     } else {
         None
     };
-    Ok(ok_json(
-        artifact_json(&state, &repo, &a, tags.as_deref()).await?,
-    ))
+    let mut items = vec![artifact_json(&state, &repo, &a, tags.as_deref()).await?];
+    super::scan::decorate(&state, &repo, &query, &mut items).await?;
+    Ok(ok_json(items.remove(0)))
 }
 
 /// Digests of the child manifests an index lists.

@@ -12,6 +12,7 @@ mod projects;
 mod quotas;
 mod retention;
 mod robots;
+mod scan;
 mod selectors;
 pub mod session;
 mod system;
@@ -141,6 +142,36 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/projects/{p}/repositories/{r}/artifacts/{reference}/tags/{tag}",
             axum::routing::delete(artifacts::delete_tag),
+        )
+        .route(
+            "/projects/{p}/repositories/{r}/artifacts/{reference}/scan",
+            post(scan::scan),
+        )
+        .route(
+            "/projects/{p}/repositories/{r}/artifacts/{reference}/scan/stop",
+            post(scan::stop),
+        )
+        .route(
+            "/projects/{p}/repositories/{r}/artifacts/{reference}/scan/{report_id}/log",
+            get(scan::log),
+        )
+        .route(
+            "/projects/{p}/repositories/{r}/artifacts/{reference}/additions/vulnerabilities",
+            get(scan::vulnerabilities),
+        )
+        .route(
+            "/system/scanAll/schedule",
+            get(scan::scan_all_get)
+                .post(scan::scan_all_create)
+                .put(scan::scan_all_update),
+        )
+        .route("/system/scanAll/stop", post(scan::scan_all_stop))
+        .route("/system/scanAll/metrics", get(scan::scan_all_metrics))
+        .route("/scans/all/metrics", get(scan::scan_all_metrics))
+        .route("/scans/schedule/metrics", get(scan::scan_schedule_metrics))
+        .route(
+            "/system/CVEAllowlist",
+            get(scan::system_allowlist_get).put(scan::system_allowlist_put),
         )
         .route("/repositories", get(artifacts::list_all_repositories))
         .route("/users", get(users::list).post(users::create))

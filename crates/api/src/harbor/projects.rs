@@ -109,7 +109,10 @@ pub async fn project_json(
         "repo_count": repo_count,
         "togglable": true,
         "metadata": proj.metadata,
-        "cve_allowlist": {"id": 0, "project_id": proj.id, "items": [], "creation_time": time(proj.created_at), "update_time": time(proj.updated_at)},
+        "cve_allowlist": super::scan::allowlist_json(
+            proj.id,
+            state.registry.meta().cve_allowlist(proj.id).await?.as_ref(),
+        ),
     });
     if let Some(r) = role {
         v["current_user_role_id"] = json!(r.id());
@@ -224,6 +227,8 @@ struct ProjectReq {
     metadata: Option<Map<String, Value>>,
     storage_limit: Option<i64>,
     registry_id: Option<i64>,
+    /// The project's CVE allowlist (`{"items": [{"cve_id"}], "expires_at"}`).
+    cve_allowlist: Option<Value>,
 }
 
 pub async fn create(ctx: Ctx, State(state): State<AppState>, body_bytes: Bytes) -> HResult {
@@ -246,6 +251,11 @@ pub async fn create(ctx: Ctx, State(state): State<AppState>, body_bytes: Bytes) 
         ));
     }
     let mut metadata = clean_metadata(&req.metadata.unwrap_or_default())?;
+    let allowlist = req
+        .cve_allowlist
+        .as_ref()
+        .map(super::scan::parse_allowlist)
+        .transpose()?;
     if let Some(public) = req.public {
         metadata
             .entry("public".into())
@@ -270,6 +280,14 @@ pub async fn create(ctx: Ctx, State(state): State<AppState>, body_bytes: Bytes) 
     else {
         return Err(HError::conflict(format!("project {name} already exists")));
     };
+    if let Some((expires, items)) = allowlist {
+        state
+            .registry
+            .meta()
+            .set_cve_allowlist(id, expires, &items)
+            .await?;
+        state.registry.allowlists_changed();
+    }
     state.gate.invalidate();
     state
         .audit
@@ -311,6 +329,15 @@ pub async fn update(
         }
         require_system(&ctx.principal, "quota", "update")?;
         state.registry.meta().set_quota_hard(proj.id, limit).await?;
+    }
+    if let Some(v) = &req.cve_allowlist {
+        let (expires, items) = super::scan::parse_allowlist(v)?;
+        state
+            .registry
+            .meta()
+            .set_cve_allowlist(proj.id, expires, &items)
+            .await?;
+        state.registry.allowlists_changed();
     }
     state
         .registry

@@ -197,6 +197,12 @@ impl Server {
         self.launch();
     }
 
+    /// Sets (or replaces) an environment variable for the next launch.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.extra_env.retain(|(k, _)| k != key);
+        self.extra_env.push((key.to_string(), value.to_string()));
+    }
+
     /// Starts the server again on the same data after it was stopped or killed.
     pub fn launch_again(&mut self) {
         assert!(self.child.is_none(), "server still running");
