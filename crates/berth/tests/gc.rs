@@ -118,6 +118,21 @@ fn pull_verified(c: &Client, repo: &str, reference: &str, want_digest: &str) -> 
     blobs
 }
 
+/// Uploads `n` small blobs no manifest references.
+fn push_garbage(c: &Client, repo: &str, n: u64) {
+    for i in 0..n {
+        let data = format!("garbage {i}");
+        let d = sha256(data.as_bytes());
+        let r = c.req(
+            "POST",
+            &format!("/v2/{repo}/blobs/uploads/?digest={d}"),
+            &[("Content-Type", "application/octet-stream")],
+            Some(data.as_bytes()),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+}
+
 /// Pushes an artifact manifest whose subject is `subject` (an image manifest); returns its
 /// digest and bytes.
 fn push_referrer(
@@ -556,17 +571,7 @@ fn kill_9_mid_run_loses_nothing_and_the_next_run_finishes() {
         })
         .collect();
     // 2 500 unreferenced blobs: five batches with a pause after each.
-    for i in 0..2500u64 {
-        let data = format!("garbage {i}");
-        let d = sha256(data.as_bytes());
-        let r = c.req(
-            "POST",
-            &format!("/v2/{repo}/blobs/uploads/?digest={d}"),
-            &[("Content-Type", "application/octet-stream")],
-            Some(data.as_bytes()),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-    }
+    push_garbage(&c, repo, 2500);
     let total = stored_blobs(&s).len();
     let id = run_gc(&c, json!({"delete_untagged": true}));
     // A second run is refused while this one works.
@@ -771,17 +776,7 @@ fn two_processes_on_one_postgres_never_run_gc_at_once() {
     );
     let (ca, cb) = (a.client(), b.client());
     let repo = "library/gc-two";
-    for i in 0..1200u64 {
-        let data = format!("garbage {i}");
-        let d = sha256(data.as_bytes());
-        let r = ca.req(
-            "POST",
-            &format!("/v2/{repo}/blobs/uploads/?digest={d}"),
-            &[("Content-Type", "application/octet-stream")],
-            Some(data.as_bytes()),
-        );
-        assert_eq!(r.status, 201);
-    }
+    push_garbage(&ca, repo, 1200);
     let kept = cb.push_image(repo, "kept", &[&random_bytes(3000, 9)]);
     let id = run_gc(&ca, json!({}));
     let r = start_gc(&cb, json!({}));
@@ -843,17 +838,7 @@ fn a_running_gc_stops_on_request_and_the_next_run_finishes() {
     ]);
     let c = s.client();
     let repo = "library/gc-stop";
-    for i in 0..1500u64 {
-        let data = format!("garbage {i}");
-        let d = sha256(data.as_bytes());
-        let r = c.req(
-            "POST",
-            &format!("/v2/{repo}/blobs/uploads/?digest={d}"),
-            &[("Content-Type", "application/octet-stream")],
-            Some(data.as_bytes()),
-        );
-        assert_eq!(r.status, 201);
-    }
+    push_garbage(&c, repo, 1500);
     let id = run_gc(&c, json!({}));
     let r = c.req("PUT", &format!("/api/v2.0/system/gc/{id}"), &[], None);
     assert_eq!(r.status, 200, "{}", r.text());
