@@ -745,11 +745,28 @@ fn pushes_deletes_and_repushes_racing_back_to_back_gc_lose_nothing() {
     for (tag, digest, _) in &all {
         pull_verified(&c, repo, tag, digest);
     }
-    // A final run leaves storage holding exactly what the surviving manifests reference.
+    // A final run leaves every referenced blob and no blob row that nothing references. An
+    // upload that lost the race with GC for its own digest (refused, never acknowledged) can
+    // leave its bytes behind without a row — an orphan file, which only the explicit sweep
+    // removes (docs/gc.md); after it, storage holds exactly the referenced blobs.
     let id = run_gc(&c, json!({"delete_untagged": true}));
     assert_eq!(wait_gc(&c, id)["job_status"], "Success");
     let keep: BTreeSet<String> = all.iter().flat_map(|(_, _, b)| b.iter().cloned()).collect();
+    let after_gc = stored_blobs(&s);
+    assert!(keep.is_subset(&after_gc));
+    let out = s.berth_cli(&["storage", "sweep", "--min-age", "0"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let swept = after_gc.len() - keep.len();
+    eprintln!("orphan files after the final GC (removed by the sweep): {swept}");
     assert_eq!(stored_blobs(&s), keep);
+    // The sweep removed only files with no row: a second GC has nothing left to delete.
+    let id = run_gc(&c, json!({"delete_untagged": true}));
+    let v = wait_gc(&c, id);
+    assert_eq!(v["deleted_blobs"], 0, "{v}");
     for (tag, digest, _) in &all {
         pull_verified(&c, repo, tag, digest);
     }
