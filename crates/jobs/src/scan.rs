@@ -355,7 +355,7 @@ pub async fn catalog_image(
     layers: &[String],
     stop: Arc<AtomicBool>,
 ) -> Result<Catalog, String> {
-    let mut readers = Vec::new();
+    let mut streams = Vec::new();
     for l in layers {
         let digest = l
             .parse::<oci::Digest>()
@@ -364,13 +364,28 @@ pub async fn catalog_image(
             .read_blob(repo, &digest, None)
             .await
             .map_err(|e| format!("layer {l}: {e}"))?;
-        readers.push(StreamRead {
+        streams.push(stream);
+    }
+    catalog_streams(streams, stop).await
+}
+
+/// Catalogs an image from its layers' byte streams (in order, compressed as stored), on the
+/// one scan thread. The streams may come from anywhere: the blob store, or another registry
+/// (the scanner adapter server).
+pub async fn catalog_streams(
+    streams: Vec<registry::ByteStream>,
+    stop: Arc<AtomicBool>,
+) -> Result<Catalog, String> {
+    let handle = tokio::runtime::Handle::current();
+    let readers: Vec<StreamRead> = streams
+        .into_iter()
+        .map(|stream| StreamRead {
             stream,
             buf: bytes::Bytes::new(),
-            handle: tokio::runtime::Handle::current(),
+            handle: handle.clone(),
             stop: stop.clone(),
-        });
-    }
+        })
+        .collect();
     let (tx, rx) = tokio::sync::oneshot::channel();
     scan_thread()
         .lock()
