@@ -31,6 +31,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub webhooks: webhook::Webhooks,
     pub gc: gc::Collector,
+    /// Scans through external scanners: their HTTP clients and registry tokens.
+    pub external: Arc<jobs::external::ExternalScanning>,
 }
 
 /// Behaviour switches of the HTTP layer.

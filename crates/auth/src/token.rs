@@ -31,6 +31,10 @@ pub struct TokenClaims {
     pub jti: String,
     #[serde(default)]
     pub access: Vec<TokenAccess>,
+    /// berth's narrowing for scanners: the token reaches only this manifest digest and the
+    /// blobs it lists, whatever `access` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +93,17 @@ impl TokenIssuer {
         access: Vec<TokenAccess>,
         ttl_secs: i64,
     ) -> Result<(String, TokenClaims), TokenError> {
+        self.issue_for(subject, access, ttl_secs, None)
+    }
+
+    /// Like [`issue`](Self::issue), limited to one artifact (see [`TokenClaims::artifact`]).
+    pub fn issue_for(
+        &self,
+        subject: &str,
+        access: Vec<TokenAccess>,
+        ttl_secs: i64,
+        artifact: Option<String>,
+    ) -> Result<(String, TokenClaims), TokenError> {
         let now = now_secs();
         let mut jti = [0u8; 12];
         SystemRandom::new()
@@ -103,6 +118,7 @@ impl TokenIssuer {
             iat: now,
             jti: jti.iter().map(|b| format!("{b:02x}")).collect(),
             access,
+            artifact,
         };
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.kid.clone());

@@ -26,11 +26,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let audit = AuditRecorder::start(meta.clone(), Duration::from_secs(1));
     let store: Arc<dyn storage::BlobStore> = Arc::new(store);
     let registry = Registry::new(meta.clone(), store.clone(), pulls);
+    let auth = Arc::new(Authenticator::new(meta.clone(), tokens));
+    let external = Arc::new(external_scanning(&config, auth.clone()));
     tokio::spawn(jobs::Scheduler::new(registry.clone()).run());
     let collector = gc::Collector::new(meta.clone(), store, config.gc);
     tokio::spawn(collector.clone().run_schedule());
     for _ in 0..config.scan_workers {
-        tokio::spawn(jobs::scan::ScanWorker::new(registry.clone()).run());
+        tokio::spawn(
+            jobs::scan::ScanWorker::new(registry.clone())
+                .with_external(external.clone())
+                .run(),
+        );
     }
     tokio::spawn(jobs::scan::ScanAllScheduler::new(registry.clone()).run());
     let webhooks = webhook::Webhooks::start(
@@ -44,7 +50,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     let app = api::router(api::AppState {
         registry: registry.clone(),
-        auth: Arc::new(Authenticator::new(meta.clone(), tokens)),
+        auth,
+        external,
         gate: Gate::new(meta.clone()),
         audit: audit.clone(),
         webhooks,
@@ -83,6 +90,60 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     meta.close().await;
     Ok(())
+}
+
+/// How long a registry token given to an external scanner lasts.
+const SCANNER_TOKEN_SECS: i64 = 1800;
+
+/// External scanners' clients (outbound-guarded, not following redirects: a 302 from an
+/// adapter means "not ready"), the registry URL they pull from, and their registry tokens:
+/// pull and `scanner-pull` of one repository, limited to the one artifact.
+fn external_scanning(
+    config: &Config,
+    auth: Arc<Authenticator>,
+) -> jobs::external::ExternalScanning {
+    let policy = Arc::new(config.outbound.clone());
+    let client = |insecure| {
+        webhook::guarded_client(
+            policy.clone(),
+            Duration::from_secs(60),
+            insecure,
+            false,
+            concat!("berth/", env!("CARGO_PKG_VERSION")),
+        )
+    };
+    let registry_url = match &config.external_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => {
+            let mut addr = config.listen;
+            if addr.ip().is_unspecified() {
+                addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            format!("http://{addr}")
+        }
+    };
+    jobs::external::ExternalScanning {
+        http: client(false),
+        http_insecure: client(true),
+        registry_url,
+        mint_token: Box::new(move |repo: &str, digest: &str| {
+            let access = vec![auth::TokenAccess {
+                kind: "repository".into(),
+                name: repo.to_string(),
+                actions: vec!["pull".into(), "scanner-pull".into()],
+            }];
+            auth.tokens
+                .issue_for(
+                    "berth-scanner",
+                    access,
+                    SCANNER_TOKEN_SECS,
+                    Some(digest.to_string()),
+                )
+                .map(|(token, _)| token)
+                .map_err(|e| e.to_string())
+        }),
+        max_wait: Duration::from_secs(1800),
+    }
 }
 
 /// host[:port] that payloads name resources by: the external URL's, else the listen address.

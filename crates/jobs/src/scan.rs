@@ -428,11 +428,21 @@ fn scan_thread() -> &'static std::sync::Mutex<std::sync::mpsc::Sender<ScanJob>> 
 /// Runs queued scans, one at a time per worker, until the process ends.
 pub struct ScanWorker {
     registry: Registry,
+    external: Option<Arc<crate::external::ExternalScanning>>,
 }
 
 impl ScanWorker {
     pub fn new(registry: Registry) -> ScanWorker {
-        ScanWorker { registry }
+        ScanWorker {
+            registry,
+            external: None,
+        }
+    }
+
+    /// Lets the worker run scans through registered external scanners.
+    pub fn with_external(mut self, external: Arc<crate::external::ExternalScanning>) -> Self {
+        self.external = Some(external);
+        self
     }
 
     pub async fn run(self) {
@@ -455,7 +465,7 @@ impl ScanWorker {
             match meta.claim_scan().await {
                 Ok(Some(row)) => {
                     let part_of_run = row.scan_all_id.is_some();
-                    run_scan(&self.registry, row).await;
+                    run_scan(&self.registry, self.external.as_deref(), row).await;
                     if part_of_run {
                         finish_scan_alls(&meta).await;
                     }
@@ -497,13 +507,29 @@ async fn finish_scan_alls(meta: &Meta) {
     }
 }
 
-/// The outcome of scanning one artifact.
-struct Outcome {
-    findings: Vec<Finding>,
-    log: String,
+/// The outcome of scanning one artifact for vulnerabilities.
+pub(crate) struct Outcome {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) log: String,
+    /// The report as an external scanner wrote it, stored as is; `None`: berth writes it.
+    pub(crate) report: Option<Value>,
 }
 
-async fn run_scan(registry: &Registry, row: ScanRow) {
+/// What a finished scan produced.
+pub(crate) enum Done {
+    Vulnerabilities(Outcome),
+    Sboms {
+        stored: Vec<crate::sbom::StoredSbom>,
+        packages: Option<usize>,
+        log: String,
+    },
+}
+
+async fn run_scan(
+    registry: &Registry,
+    external: Option<&crate::external::ExternalScanning>,
+    row: ScanRow,
+) {
     let meta = registry.meta().clone();
     let stop = Arc::new(AtomicBool::new(false));
     // Heartbeat, and the stop flag the layer readers check.
@@ -523,21 +549,31 @@ async fn run_scan(registry: &Registry, row: ScanRow) {
         })
     };
     let started = std::time::Instant::now();
-    let result = scan_artifact(
-        registry,
-        &row.repository,
-        row.repository_id,
-        &row.digest,
-        &stop,
-    )
-    .await;
+    let result = if !row.scanner.is_empty() {
+        match external {
+            Some(x) => crate::external::scan(registry, x, &row, &stop).await,
+            None => Err("external scanners are not available in this process".to_string()),
+        }
+    } else if row.scan_type == meta::SCAN_SBOM {
+        builtin_sbom(registry, &row, &stop).await
+    } else {
+        scan_artifact(
+            registry,
+            &row.repository,
+            row.repository_id,
+            &row.digest,
+            &stop,
+        )
+        .await
+        .map(Done::Vulnerabilities)
+    };
     beat.abort();
     let stopped =
         stop.load(Ordering::Relaxed) || meta.scan_heartbeat(row.id).await.unwrap_or(false);
-    let (status, findings, log) = match result {
-        _ if stopped => ("Stopped", Vec::new(), "the scan was stopped".to_string()),
-        Ok(o) => ("Success", o.findings, o.log),
-        Err(e) => ("Error", Vec::new(), e),
+    let result = match result {
+        _ if stopped => Err((true, "the scan was stopped".to_string())),
+        Ok(done) => Ok(done),
+        Err(e) => Err((false, e)),
     };
     let now = meta::now_ms();
     let artifact = json!({
@@ -545,15 +581,36 @@ async fn run_scan(registry: &Registry, row: ScanRow) {
         "digest": row.digest,
         "mime_type": "",
     });
-    let (severity, summary, report, findings_text) = if status == "Success" {
-        (
-            worst(&findings).as_str().to_string(),
-            summary_json(&findings).to_string(),
-            report_json(&findings, &rfc3339(now), artifact).to_string(),
-            findings_json(&findings),
-        )
-    } else {
-        (String::new(), String::new(), String::new(), String::new())
+    let (status, log, count) = match &result {
+        Ok(Done::Vulnerabilities(o)) => ("Success", o.log.clone(), o.findings.len()),
+        Ok(Done::Sboms { log, stored, .. }) => ("Success", log.clone(), stored.len()),
+        Err((true, e)) => ("Stopped", e.clone(), 0),
+        Err((false, e)) => ("Error", e.clone(), 0),
+    };
+    let (severity, summary, report, findings_text) = match &result {
+        Ok(Done::Vulnerabilities(o)) => {
+            let report = match &o.report {
+                Some(r) => r.clone(),
+                None => report_json(&o.findings, &rfc3339(now), artifact),
+            };
+            (
+                worst(&o.findings).as_str().to_string(),
+                summary_json(&o.findings).to_string(),
+                report.to_string(),
+                findings_json(&o.findings),
+            )
+        }
+        Ok(Done::Sboms {
+            stored, packages, ..
+        }) => {
+            let listing = json!({
+                "sboms": stored.iter().map(crate::sbom::StoredSbom::to_json).collect::<Vec<_>>(),
+                "packages": packages,
+            })
+            .to_string();
+            (String::new(), listing.clone(), listing, String::new())
+        }
+        Err(_) => (String::new(), String::new(), String::new(), String::new()),
     };
     let mut done = row.clone();
     done.status = status.into();
@@ -561,6 +618,17 @@ async fn run_scan(registry: &Registry, row: ScanRow) {
     done.start_time = done.start_time.or(Some(now));
     done.severity = severity.clone();
     done.summary = summary.clone();
+    let details = if row.scan_type == meta::SCAN_SBOM {
+        json!({
+            "scan_type": "sbom",
+            "sbom_overview": crate::sbom::overview_json(&done),
+        })
+    } else {
+        json!({
+            "scan_type": "vulnerability",
+            "scan_overview": { REPORT_MIME: overview_json(&done) },
+        })
+    };
     let event = NewEvent {
         kind: match status {
             "Success" => "SCANNING_COMPLETED",
@@ -573,11 +641,7 @@ async fn run_scan(registry: &Registry, row: ScanRow) {
         repository: row.repository.clone(),
         digest: row.digest.clone(),
         tag: String::new(),
-        details: json!({
-            "scan_type": "vulnerability",
-            "scan_overview": { REPORT_MIME: overview_json(&done) },
-        })
-        .to_string(),
+        details: details.to_string(),
     };
     let wrote = meta
         .finish_scan(
@@ -599,7 +663,8 @@ async fn run_scan(registry: &Registry, row: ScanRow) {
             repository = %row.repository,
             digest = %row.digest,
             status,
-            vulnerabilities = findings.len(),
+            scan_type = %row.scan_type,
+            results = count,
             ms = started.elapsed().as_millis() as u64,
             "scan finished"
         ),
@@ -645,7 +710,10 @@ async fn scan_artifact(
                 };
                 // The child's own latest report when it has one; else scan it now and record
                 // its result as its own scan too.
-                let found = match meta.scan_of(repository_id, &child).await {
+                let found = match meta
+                    .scan_of(repository_id, &child, meta::SCAN_VULNERABILITY)
+                    .await
+                {
                     Ok(Some(s)) if s.status == "Success" => {
                         report_findings(meta, repository_id, &child).await
                     }
@@ -666,9 +734,61 @@ async fn scan_artifact(
             Ok(Outcome {
                 findings: all,
                 log: log.join("\n"),
+                report: None,
             })
         }
     }
+}
+
+/// Generates and stores an image's SBOMs with the built-in catalogers.
+async fn builtin_sbom(
+    registry: &Registry,
+    row: &ScanRow,
+    stop: &Arc<AtomicBool>,
+) -> Result<Done, String> {
+    let m = registry
+        .meta()
+        .manifest_by_digest(&row.repository, &row.digest)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{}@{} no longer exists", row.repository, row.digest))?;
+    let layers =
+        match scannable(&m.content) {
+            Scannable::Image(layers) => layers,
+            Scannable::Index(_) => return Err(
+                "an image index has no SBOM of its own: generate the SBOMs of its platform images"
+                    .into(),
+            ),
+            Scannable::Not(kind) => return Err(format!("artifact of type {kind} has no SBOM")),
+        };
+    let image = crate::sbom::Image {
+        repository: &row.repository,
+        digest: &row.digest,
+        media_type: &m.media_type,
+        size: m.content.len(),
+    };
+    let created = rfc3339(meta::now_ms());
+    let (stored, packages) = crate::sbom::generate_builtin(
+        registry,
+        &image,
+        &layers,
+        &created,
+        &row.operator,
+        stop.clone(),
+    )
+    .await?;
+    Ok(Done::Sboms {
+        log: format!(
+            "{packages} packages; stored {}",
+            stored
+                .iter()
+                .map(|s| format!("{} as {}", s.media_type, s.digest))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        stored,
+        packages: Some(packages),
+    })
 }
 
 async fn scan_image(
@@ -705,6 +825,7 @@ async fn scan_image(
     Ok(Outcome {
         findings: found,
         log,
+        report: None,
     })
 }
 
@@ -727,8 +848,17 @@ fn merge(all: &mut Vec<Finding>, found: Vec<Finding>, child: &str) {
 
 /// Findings back from a stored report.
 async fn report_findings(meta: &Meta, repository_id: i64, digest: &str) -> Option<Vec<Finding>> {
-    let text = meta.scan_report(repository_id, digest).await.ok()??;
+    let text = meta
+        .scan_report(repository_id, digest, meta::SCAN_VULNERABILITY)
+        .await
+        .ok()??;
     let v: Value = serde_json::from_str(&text).ok()?;
+    findings_from_report(&v, digest)
+}
+
+/// Findings from Harbor's vulnerability report JSON (berth's own or an external scanner's);
+/// `None` when it is not one.
+pub fn findings_from_report(v: &Value, digest: &str) -> Option<Vec<Finding>> {
     let vulns = v.get("vulnerabilities")?.as_array()?;
     let s = |x: &Value, k: &str| x.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     Some(
@@ -792,7 +922,16 @@ async fn report_findings(meta: &Meta, repository_id: i64, digest: &str) -> Optio
 async fn store_child(meta: &Meta, repository_id: i64, repo: &str, digest: &str, found: &[Finding]) {
     let report_id = uuid::Uuid::new_v4().to_string();
     let Ok(Ok(id)) = meta
-        .enqueue_scan(repository_id, digest, "index", "", None, &report_id)
+        .enqueue_scan(&meta::NewScan {
+            repository_id,
+            digest,
+            scan_type: meta::SCAN_VULNERABILITY,
+            scanner: "",
+            trigger: "index",
+            operator: "",
+            scan_all_id: None,
+            report_id: &report_id,
+        })
         .await
     else {
         return;
@@ -851,27 +990,6 @@ pub fn overview_json(s: &ScanRow) -> Value {
     v
 }
 
-/// Queues a scan of an artifact. `Ok(Err(status))` when one is already queued or running.
-pub async fn enqueue(
-    meta: &Meta,
-    repository_id: i64,
-    digest: &str,
-    trigger: &str,
-    operator: &str,
-    scan_all_id: Option<i64>,
-) -> Result<Result<i64, String>, meta::MetaError> {
-    let report_id = uuid::Uuid::new_v4().to_string();
-    meta.enqueue_scan(
-        repository_id,
-        digest,
-        trigger,
-        operator,
-        scan_all_id,
-        &report_id,
-    )
-    .await
-}
-
 /// Starts a scan-all run: queues a scan of every scannable artifact. `Ok(None)` when a
 /// scheduled run for this fire time was already started by another process.
 pub async fn start_scan_all(
@@ -892,9 +1010,20 @@ pub async fn start_scan_all(
         if !scannable_target {
             continue;
         }
-        if let Ok(Ok(_)) =
-            enqueue(meta, t.repository_id, &t.digest, "scan_all", "", Some(run)).await
-        {
+        let project_id = meta
+            .repository(&t.repository)
+            .await?
+            .and_then(|r| r.project_id);
+        let order = registry::vulnerability::ScanOrder {
+            repository_id: t.repository_id,
+            project_id,
+            digest: &t.digest,
+            scan_type: meta::SCAN_VULNERABILITY,
+            trigger: "scan_all",
+            operator: "",
+            scan_all_id: Some(run),
+        };
+        if let Ok(Ok(_)) = registry.queue_scan(&order).await {
             total += 1;
         }
     }

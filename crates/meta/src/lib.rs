@@ -12,6 +12,7 @@ mod policies;
 mod pulls;
 mod quota;
 mod registry;
+mod scanners;
 mod scans;
 mod tenancy;
 mod trust;
@@ -33,9 +34,10 @@ pub use registry::{
     BlobCommit, BlobIntent, BlobLink, CatalogPage, DeleteOutcome, ManifestRecord, NewManifest,
     PutManifestError, ReferrerRow, Repository, TagRow, UploadRow,
 };
+pub use scanners::ScannerRow;
 pub use scans::{
-    AdvisoryUpsert, AllowlistRow, NewAdvisory, ScanAllRow, ScanResult, ScanRow, ScanTarget,
-    SETTING_VULNDB_UPDATED,
+    AdvisoryUpsert, AllowlistRow, NewAdvisory, NewScan, ScanAllRow, ScanResult, ScanRow,
+    ScanTarget, SCAN_SBOM, SCAN_VULNERABILITY, SETTING_VULNDB_UPDATED,
 };
 pub use tenancy::{
     ArtifactRow, ArtifactTagRow, AuditFilter, AuditRow, MemberRow, NewRobot, ProjectRow,

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("migrations/0005_trust.sql")),
     (6, include_str!("migrations/0006_gc.sql")),
     (7, include_str!("migrations/0007_scan.sql")),
+    (8, include_str!("migrations/0008_scanners.sql")),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -41,6 +41,10 @@ pub struct ScanRow {
     pub repository: String,
     pub project_id: Option<i64>,
     pub digest: String,
+    /// `vulnerability` or `sbom` ([`SCAN_VULNERABILITY`], [`SCAN_SBOM`]).
+    pub scan_type: String,
+    /// The registration uuid of the external scanner that runs it; empty: the built-in one.
+    pub scanner: String,
     pub report_id: String,
     pub status: String,
     pub trigger: String,
@@ -99,7 +103,25 @@ pub struct ScanTarget {
     pub digest: String,
 }
 
-const SCAN_COLUMNS: &str = "s.id, s.repository_id, r.name AS repository, r.project_id, s.digest, s.report_id, s.status, s.trigger_kind, s.operator, s.scan_all_id, s.stop_requested, s.queued_at, s.start_time, s.end_time, s.severity, s.summary, s.findings, s.log";
+/// The kinds of scan.
+pub const SCAN_VULNERABILITY: &str = "vulnerability";
+pub const SCAN_SBOM: &str = "sbom";
+
+/// A scan to queue.
+#[derive(Debug, Clone, Copy)]
+pub struct NewScan<'a> {
+    pub repository_id: i64,
+    pub digest: &'a str,
+    pub scan_type: &'a str,
+    /// Registration uuid of the external scanner to use; empty for the built-in one.
+    pub scanner: &'a str,
+    pub trigger: &'a str,
+    pub operator: &'a str,
+    pub scan_all_id: Option<i64>,
+    pub report_id: &'a str,
+}
+
+const SCAN_COLUMNS: &str = "s.id, s.repository_id, r.name AS repository, r.project_id, s.digest, s.scan_type, s.scanner, s.report_id, s.status, s.trigger_kind, s.operator, s.scan_all_id, s.stop_requested, s.queued_at, s.start_time, s.end_time, s.severity, s.summary, s.findings, s.log";
 
 fn scan_row(r: AnyRow) -> ScanRow {
     ScanRow {
@@ -108,6 +130,8 @@ fn scan_row(r: AnyRow) -> ScanRow {
         repository: r.get("repository"),
         project_id: r.get("project_id"),
         digest: r.get("digest"),
+        scan_type: r.get("scan_type"),
+        scanner: r.get("scanner"),
         report_id: r.get("report_id"),
         status: r.get("status"),
         trigger: r.get("trigger_kind"),
@@ -282,23 +306,17 @@ impl Meta {
 
     /// Queues a scan of an artifact (replacing its previous result once it runs). Returns the
     /// row, or `Err(status)` in `Ok` when a scan of it is already queued or running.
-    pub async fn enqueue_scan(
-        &self,
-        repository_id: i64,
-        digest: &str,
-        trigger: &str,
-        operator: &str,
-        scan_all_id: Option<i64>,
-        report_id: &str,
-    ) -> Result<std::result::Result<i64, String>> {
+    pub async fn enqueue_scan(&self, n: &NewScan<'_>) -> Result<std::result::Result<i64, String>> {
         let mut tx = self.write().await?;
         let now = now_ms();
-        let current =
-            sqlx::query("SELECT id, status FROM scans WHERE repository_id = $1 AND digest = $2")
-                .bind(repository_id)
-                .bind(digest)
-                .fetch_optional(&mut *tx.tx)
-                .await?;
+        let current = sqlx::query(
+            "SELECT id, status FROM scans WHERE repository_id = $1 AND digest = $2 AND scan_type = $3",
+        )
+        .bind(n.repository_id)
+        .bind(n.digest)
+        .bind(n.scan_type)
+        .fetch_optional(&mut *tx.tx)
+        .await?;
         if let Some(r) = &current {
             let status: String = r.get("status");
             if status == "Pending" || status == "Running" {
@@ -307,21 +325,24 @@ impl Meta {
             }
         }
         let id: i64 = sqlx::query(
-            "INSERT INTO scans (repository_id, digest, report_id, status, trigger_kind, operator, scan_all_id, queued_at)
-             VALUES ($1, $2, $3, 'Pending', $4, $5, $6, $7)
-             ON CONFLICT (repository_id, digest) DO UPDATE SET report_id = excluded.report_id,
+            "INSERT INTO scans (repository_id, digest, scan_type, scanner, report_id, status, trigger_kind, operator, scan_all_id, queued_at)
+             VALUES ($1, $2, $3, $4, $5, 'Pending', $6, $7, $8, $9)
+             ON CONFLICT (repository_id, digest, scan_type) DO UPDATE SET report_id = excluded.report_id,
+               scanner = excluded.scanner,
                status = 'Pending', trigger_kind = excluded.trigger_kind, operator = excluded.operator,
                scan_all_id = excluded.scan_all_id, queued_at = excluded.queued_at,
                stop_requested = 0, heartbeat_at = NULL, start_time = NULL, end_time = NULL
              WHERE scans.status NOT IN ('Pending', 'Running')
              RETURNING id",
         )
-        .bind(repository_id)
-        .bind(digest)
-        .bind(report_id)
-        .bind(trigger)
-        .bind(operator)
-        .bind(scan_all_id)
+        .bind(n.repository_id)
+        .bind(n.digest)
+        .bind(n.scan_type)
+        .bind(n.scanner)
+        .bind(n.report_id)
+        .bind(n.trigger)
+        .bind(n.operator)
+        .bind(n.scan_all_id)
         .bind(now)
         .fetch_optional(&mut *tx.tx)
         .await?
@@ -406,17 +427,19 @@ impl Meta {
         &self,
         repository_id: i64,
         digest: &str,
+        scan_type: &str,
         event: Option<&crate::NewEvent>,
     ) -> Result<bool> {
         let mut tx = self.write().await?;
         let now = now_ms();
         let pending = sqlx::query(
             "UPDATE scans SET status = 'Stopped', stop_requested = 1, end_time = $1, log = 'stopped before it started'
-             WHERE repository_id = $2 AND digest = $3 AND status = 'Pending'",
+             WHERE repository_id = $2 AND digest = $3 AND scan_type = $4 AND status = 'Pending'",
         )
         .bind(now)
         .bind(repository_id)
         .bind(digest)
+        .bind(scan_type)
         .execute(&mut *tx.tx)
         .await?
         .rows_affected();
@@ -428,10 +451,11 @@ impl Meta {
             return Ok(true);
         }
         let running = sqlx::query(
-            "UPDATE scans SET stop_requested = 1 WHERE repository_id = $1 AND digest = $2 AND status = 'Running'",
+            "UPDATE scans SET stop_requested = 1 WHERE repository_id = $1 AND digest = $2 AND scan_type = $3 AND status = 'Running'",
         )
         .bind(repository_id)
         .bind(digest)
+        .bind(scan_type)
         .execute(&mut *tx.tx)
         .await?
         .rows_affected();
@@ -491,20 +515,26 @@ impl Meta {
     }
 
     /// The latest scan of an artifact.
-    pub async fn scan_of(&self, repository_id: i64, digest: &str) -> Result<Option<ScanRow>> {
+    pub async fn scan_of(
+        &self,
+        repository_id: i64,
+        digest: &str,
+        scan_type: &str,
+    ) -> Result<Option<ScanRow>> {
         let sql = format!(
             "SELECT {SCAN_COLUMNS} FROM scans s JOIN repositories r ON r.id = s.repository_id
-             WHERE s.repository_id = $1 AND s.digest = $2"
+             WHERE s.repository_id = $1 AND s.digest = $2 AND s.scan_type = $3"
         );
         Ok(sqlx::query(&sql)
             .bind(repository_id)
             .bind(digest)
+            .bind(scan_type)
             .fetch_optional(&self.pool)
             .await?
             .map(scan_row))
     }
 
-    /// The latest scans of several artifacts of one repository.
+    /// The latest scans (of every kind) of several artifacts of one repository.
     pub async fn scans_of(&self, repository_id: i64, digests: &[String]) -> Result<Vec<ScanRow>> {
         let mut out = Vec::new();
         for chunk in digests.chunks(200) {
@@ -523,12 +553,18 @@ impl Meta {
     }
 
     /// The stored full report of an artifact's latest successful scan.
-    pub async fn scan_report(&self, repository_id: i64, digest: &str) -> Result<Option<String>> {
+    pub async fn scan_report(
+        &self,
+        repository_id: i64,
+        digest: &str,
+        scan_type: &str,
+    ) -> Result<Option<String>> {
         Ok(sqlx::query(
-            "SELECT report FROM scans WHERE repository_id = $1 AND digest = $2 AND report <> ''",
+            "SELECT report FROM scans WHERE repository_id = $1 AND digest = $2 AND scan_type = $3 AND report <> ''",
         )
         .bind(repository_id)
         .bind(digest)
+        .bind(scan_type)
         .fetch_optional(&self.pool)
         .await?
         .map(|r| r.get("report")))

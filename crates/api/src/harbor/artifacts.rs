@@ -804,7 +804,7 @@ pub async fn signatures(
     Ok(ok_json(super::trust::checks_json(&checks)))
 }
 
-/// Harbor's accessories of an artifact: its cosign and Notation signatures.
+/// Harbor's accessories of an artifact: its cosign and Notation signatures and its SBOMs.
 async fn accessories(state: &AppState, repo: &Repo, a: &ArtifactRow) -> Result<Value, HError> {
     let meta = state.registry.meta();
     let tag = signature::cosign_signature_tag(&a.digest);
@@ -828,6 +828,27 @@ async fn accessories(state: &AppState, repo: &Repo, a: &ArtifactRow) -> Result<V
             "size": size,
             "digest": m.digest,
             "type": kind.accessory_type(),
+            "icon": "",
+            "creation_time": time(a.pushed_at),
+        }));
+    }
+    // SBOMs (berth's or an external scanner's), as Harbor shows them: `sbom.harbor`.
+    for r in meta
+        .referrers(repo.id, &a.digest, Some(jobs::sbom::SBOM_ARTIFACT_TYPE))
+        .await?
+    {
+        let Some((id, size)) = meta.manifest_brief(repo.id, &r.digest).await? else {
+            continue;
+        };
+        out.push(json!({
+            "id": id,
+            "artifact_id": id,
+            "subject_artifact_id": a.id,
+            "subject_artifact_repo": repo.name,
+            "subject_artifact_digest": a.digest,
+            "size": size,
+            "digest": r.digest,
+            "type": "sbom.harbor",
             "icon": "",
             "creation_time": time(a.pushed_at),
         }));

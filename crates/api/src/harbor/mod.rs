@@ -13,6 +13,7 @@ mod quotas;
 mod retention;
 mod robots;
 mod scan;
+mod scanners;
 mod selectors;
 pub mod session;
 mod system;
@@ -158,6 +159,28 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/projects/{p}/repositories/{r}/artifacts/{reference}/additions/vulnerabilities",
             get(scan::vulnerabilities),
+        )
+        .route(
+            "/projects/{p}/repositories/{r}/artifacts/{reference}/additions/sbom",
+            get(scan::sbom),
+        )
+        .route("/scanners", get(scanners::list).post(scanners::create))
+        .route("/scanners/ping", post(scanners::ping))
+        .route(
+            "/scanners/{id}",
+            get(scanners::get)
+                .put(scanners::update)
+                .delete(scanners::delete)
+                .patch(scanners::set_default),
+        )
+        .route("/scanners/{id}/metadata", get(scanners::metadata))
+        .route(
+            "/projects/{p}/scanner",
+            get(scanners::project_get).put(scanners::project_set),
+        )
+        .route(
+            "/projects/{p}/scanner/candidates",
+            get(scanners::project_candidates),
         )
         .route(
             "/system/scanAll/schedule",

@@ -17,50 +17,69 @@ use std::collections::HashMap;
 
 use jobs::scan::SETTING_SCAN_ALL_SCHEDULE;
 
-/// `scan_type` from an optional body; only vulnerability scans exist.
-fn check_scan_type(body_bytes: &Bytes) -> Result<(), HError> {
+/// `scan_type` from an optional body: `vulnerability` (the default) or `sbom`.
+fn scan_type_of(body_bytes: &Bytes) -> Result<&'static str, HError> {
     if body_bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(());
+        return Ok(meta::SCAN_VULNERABILITY);
     }
     let v: Value = body(body_bytes)?;
     match v.get("scan_type").and_then(Value::as_str) {
-        None | Some("vulnerability") => Ok(()),
+        None | Some("vulnerability") => Ok(meta::SCAN_VULNERABILITY),
+        Some("sbom") => Ok(meta::SCAN_SBOM),
         Some(other) => Err(HError::bad_request(format!(
-            "scan_type {other:?} is not supported: berth's scanner does \"vulnerability\" scans"
+            "scan_type {other:?} is not supported: use \"vulnerability\" or \"sbom\""
         ))),
     }
 }
 
-/// `POST …/artifacts/{ref}/scan` → 202.
+/// `POST …/artifacts/{ref}/scan` → 202; body `{"scan_type":"sbom"}` generates SBOMs.
 pub async fn scan(
     ctx: Ctx,
     State(state): State<AppState>,
     Path((p, r, reference)): Path<(String, String, String)>,
     body_bytes: Bytes,
 ) -> HResult {
-    let repo = require_repo(&state, &ctx, &p, &r, "scan", "create").await?;
-    check_scan_type(&body_bytes)?;
+    let scan_type = scan_type_of(&body_bytes)?;
+    let action = if scan_type == meta::SCAN_SBOM {
+        ("sbom", "create")
+    } else {
+        ("scan", "create")
+    };
+    let repo = require_repo(&state, &ctx, &p, &r, action.0, action.1).await?;
     let a = resolve(&state, &repo, &reference).await?;
-    if let Scannable::Not(kind) = scannable(&a.content) {
-        return Err(HError::bad_request(format!(
-            "the artifact {}@{} ({kind}) cannot be scanned: only images and image indexes can",
-            repo.name, a.digest
-        )));
+    match scannable(&a.content) {
+        Scannable::Not(kind) => {
+            return Err(HError::bad_request(format!(
+                "the artifact {}@{} ({kind}) cannot be scanned: only images and image indexes can",
+                repo.name, a.digest
+            )))
+        }
+        Scannable::Index(_) if scan_type == meta::SCAN_SBOM => {
+            return Err(HError::bad_request(format!(
+                "{}@{} is an image index: generate the SBOMs of its platform images",
+                repo.name, a.digest
+            )))
+        }
+        _ => {}
     }
-    let meta = state.registry.meta();
-    match jobs::scan::enqueue(
-        meta,
-        repo.id,
-        &a.digest,
-        "manual",
-        ctx.principal.name(),
-        None,
-    )
-    .await?
+    let order = registry::vulnerability::ScanOrder {
+        repository_id: repo.id,
+        project_id: Some(repo.project.id),
+        digest: &a.digest,
+        scan_type,
+        trigger: "manual",
+        operator: ctx.principal.name(),
+        scan_all_id: None,
+    };
+    match state
+        .registry
+        .queue_scan(&order)
+        .await
+        .map_err(HError::internal)?
     {
         Ok(_) => Ok(StatusCode::ACCEPTED.into_response()),
         Err(status) => Err(HError::conflict(format!(
-            "a previous scan process of {}@{} is {}",
+            "a previous {scan_type} scan of {}@{} is {}",
             repo.name,
             a.digest,
             status.to_lowercase()
@@ -75,8 +94,8 @@ pub async fn stop(
     Path((p, r, reference)): Path<(String, String, String)>,
     body_bytes: Bytes,
 ) -> HResult {
+    let scan_type = scan_type_of(&body_bytes)?;
     let repo = require_repo(&state, &ctx, &p, &r, "scan", "stop").await?;
-    check_scan_type(&body_bytes)?;
     let a = resolve(&state, &repo, &reference).await?;
     let meta = state.registry.meta();
     let mut event = meta::NewEvent {
@@ -87,24 +106,28 @@ pub async fn stop(
         digest: a.digest.clone(),
         ..Default::default()
     };
-    if let Some(s) = meta.scan_of(repo.id, &a.digest).await? {
+    if let Some(s) = meta.scan_of(repo.id, &a.digest, scan_type).await? {
         let mut stopped = s.clone();
         stopped.status = "Stopped".into();
         stopped.end_time = Some(meta::now_ms());
-        event.details = json!({
-            "scan_type": "vulnerability",
-            "scan_overview": { REPORT_MIME: overview_json(&stopped) },
-        })
+        event.details = if scan_type == meta::SCAN_SBOM {
+            json!({"scan_type": "sbom", "sbom_overview": jobs::sbom::overview_json(&stopped)})
+        } else {
+            json!({
+                "scan_type": "vulnerability",
+                "scan_overview": { REPORT_MIME: overview_json(&stopped) },
+            })
+        }
         .to_string();
     }
     if meta
-        .request_scan_stop(repo.id, &a.digest, Some(&event))
+        .request_scan_stop(repo.id, &a.digest, scan_type, Some(&event))
         .await?
     {
         Ok(StatusCode::ACCEPTED.into_response())
     } else {
         Err(HError::bad_request(format!(
-            "no scan of {}@{} is queued or running",
+            "no {scan_type} scan of {}@{} is queued or running",
             repo.name, a.digest
         )))
     }
@@ -118,8 +141,17 @@ pub async fn log(
 ) -> HResult {
     let repo = require_repo(&state, &ctx, &p, &r, "scan", "read").await?;
     let a = resolve(&state, &repo, &reference).await?;
-    match state.registry.meta().scan_of(repo.id, &a.digest).await? {
-        Some(s) if s.report_id == report_id => Ok((
+    let meta = state.registry.meta();
+    let mut found = None;
+    for kind in [meta::SCAN_VULNERABILITY, meta::SCAN_SBOM] {
+        if let Some(s) = meta.scan_of(repo.id, &a.digest, kind).await? {
+            if s.report_id == report_id {
+                found = Some(s);
+            }
+        }
+    }
+    match found {
+        Some(s) => Ok((
             [(
                 axum::http::header::CONTENT_TYPE,
                 "text/plain; charset=utf-8",
@@ -146,7 +178,7 @@ pub async fn vulnerabilities(
     let report = state
         .registry
         .meta()
-        .scan_report(repo.id, &a.digest)
+        .scan_report(repo.id, &a.digest, meta::SCAN_VULNERABILITY)
         .await?;
     let Some(text) = report else {
         return Ok(ok_json(json!({})));
@@ -171,8 +203,8 @@ pub async fn vulnerabilities(
     Ok(ok_json(json!({ mime: report })))
 }
 
-/// Adds `scan_overview` (with `with_scan_overview=true`) and `addition_links.vulnerabilities`
-/// to artifact answers.
+/// Adds `scan_overview` (with `with_scan_overview=true`), `sbom_overview` (with
+/// `with_sbom_overview=true`) and `addition_links.vulnerabilities` to artifact answers.
 pub(super) async fn decorate(
     state: &AppState,
     repo: &Repo,
@@ -180,11 +212,12 @@ pub(super) async fn decorate(
     items: &mut [Value],
 ) -> Result<(), HError> {
     let with_overview = flag(query, "with_scan_overview", false);
+    let with_sbom = flag(query, "with_sbom_overview", false);
     let digests: Vec<String> = items
         .iter()
         .filter_map(|i| i["digest"].as_str().map(str::to_string))
         .collect();
-    let scans = if with_overview {
+    let scans = if with_overview || with_sbom {
         state.registry.meta().scans_of(repo.id, &digests).await?
     } else {
         Vec::new()
@@ -198,13 +231,110 @@ pub(super) async fn decorate(
             "href": format!("{}/artifacts/{digest}/additions/vulnerabilities", repo.path()),
             "absolute": false,
         });
+        let of = |kind: &str| {
+            scans
+                .iter()
+                .find(|s| s.digest == digest && s.scan_type == kind)
+        };
         if with_overview {
-            if let Some(s) = scans.iter().find(|s| s.digest == digest) {
+            if let Some(s) = of(meta::SCAN_VULNERABILITY) {
                 item["scan_overview"] = json!({ REPORT_MIME: overview_json(s) });
+            }
+        }
+        if with_sbom {
+            if let Some(s) = of(meta::SCAN_SBOM) {
+                item["sbom_overview"] = jobs::sbom::overview_json(s);
+                if s.status == "Success" {
+                    item["addition_links"]["sbom"] = json!({
+                        "href": format!("{}/artifacts/{digest}/additions/sbom", repo.path()),
+                        "absolute": false,
+                    });
+                }
             }
         }
     }
     Ok(())
+}
+
+/// `GET …/artifacts/{ref}/additions/sbom`: an SBOM document. Of an SBOM artifact, its own
+/// document; of an image, its latest SBOM in the format `?media_type=` names (SPDX by
+/// default, else the one there is). 404 when there is none.
+pub async fn sbom(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path((p, r, reference)): Path<(String, String, String)>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> HResult {
+    let repo = require_repo(&state, &ctx, &p, &r, "artifact-addition", "read").await?;
+    let a = resolve(&state, &repo, &reference).await?;
+    let wanted = query.get("media_type").map(String::as_str);
+    if let Some(m) = wanted {
+        if sbom::Format::from_mime(m).is_none() {
+            return Err(HError::bad_request(format!(
+                "media_type {m:?} is not an SBOM format: use {} or {}",
+                sbom::SPDX_MIME,
+                sbom::CYCLONEDX_MIME
+            )));
+        }
+    }
+    let sbom_artifact = if a.artifact_type.as_deref() == Some(jobs::sbom::SBOM_ARTIFACT_TYPE) {
+        a.content.clone()
+    } else {
+        let stored = jobs::sbom::previous(&state.registry, &repo.name, &a.digest, "")
+            .await
+            .map_err(HError::internal)?;
+        let pick = match wanted {
+            Some(m) => stored.iter().find(|s| s.media_type == m),
+            None => stored
+                .iter()
+                .find(|s| s.media_type == sbom::SPDX_MIME)
+                .or(stored.first()),
+        };
+        let Some(pick) = pick else {
+            return Err(HError::not_found(format!(
+                "{}@{} has no SBOM{}; generate one with POST …/scan and {{\"scan_type\":\"sbom\"}}",
+                repo.name,
+                a.digest,
+                wanted.map(|m| format!(" of type {m}")).unwrap_or_default()
+            )));
+        };
+        state
+            .registry
+            .meta()
+            .manifest_by_digest(&repo.name, &pick.digest)
+            .await?
+            .map(|m| m.content)
+            .ok_or_else(|| HError::not_found("the SBOM was deleted meanwhile"))?
+    };
+    let manifest: Value = serde_json::from_slice(&sbom_artifact).map_err(HError::internal)?;
+    let layer = &manifest["layers"][0];
+    let (Some(digest), Some(media_type)) = (layer["digest"].as_str(), layer["mediaType"].as_str())
+    else {
+        return Err(HError::not_found("the SBOM artifact has no document layer"));
+    };
+    let digest: oci::Digest = digest
+        .parse()
+        .map_err(|e: oci::DigestError| HError::internal(e))?;
+    let stream = state
+        .registry
+        .read_blob(&repo.name, &digest, None)
+        .await
+        .map_err(HError::internal)?;
+    let mut bytes = Vec::new();
+    use futures_util::StreamExt;
+    let mut stream = stream;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(HError::internal)?;
+        if bytes.len() + chunk.len() > 256 << 20 {
+            return Err(HError::internal("the SBOM document is larger than 256 MiB"));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, media_type.to_string())],
+        bytes,
+    )
+        .into_response())
 }
 
 // ---- scan-all ----

@@ -122,6 +122,13 @@ pub async fn dispatch(
             return e.into_response();
         }
     }
+    if let Caller::Token(claims) = &caller {
+        if let Some(only) = &claims.artifact {
+            if let Err(e) = artifact_scope(&state, &route, &method, only).await {
+                return e.into_response();
+            }
+        }
+    }
     let mut query = query;
     if let (Route::Upload(..), Some(from)) = (&route, query.get("from").cloned()) {
         // Mounting reads the source repository: without pull access there, ignore `from`
@@ -141,7 +148,12 @@ pub async fn dispatch(
         (Route::Tags(n), Method::GET) => lists::tags(reg, n, q).await,
         (Route::Referrers(n, d), Method::GET) => lists::referrers(reg, n, d, q).await,
         (Route::Manifest(n, r), Method::GET) => {
-            let policy = pull_policy(&state, n).await;
+            // Harbor's `scanner-pull`: a scanner reads what the pull policy would refuse.
+            let policy = if scanner_pull(&caller, n) {
+                registry::PullPolicy::default()
+            } else {
+                pull_policy(&state, n).await
+            };
             manifests::get(reg, n, r, &headers, false, policy).await
         }
         (Route::Manifest(n, r), Method::HEAD) => {
@@ -287,6 +299,58 @@ pub(crate) fn parse_digest(s: &str) -> Result<oci::Digest, RegistryError> {
 
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Whether the caller holds a token with Harbor's `scanner-pull` on `repo`.
+fn scanner_pull(caller: &Caller, repo: &str) -> bool {
+    matches!(caller, Caller::Token(c) if c.access.iter().any(|a| {
+        a.kind == "repository" && a.name == repo && a.actions.iter().any(|x| x == "scanner-pull")
+    }))
+}
+
+/// A token limited to one artifact (what berth gives an external scanner) reads that
+/// manifest, by digest, and the blobs it lists; nothing else.
+async fn artifact_scope(
+    state: &AppState,
+    route: &Route<'_>,
+    method: &Method,
+    only: &str,
+) -> Result<(), ApiError> {
+    let refuse = |what: &str| {
+        Err(RegistryError::Denied(format!(
+            "this token is limited to the artifact {only}; it does not grant {what}"
+        ))
+        .into())
+    };
+    if method != Method::GET && method != Method::HEAD {
+        return refuse("writes");
+    }
+    match route {
+        Route::Manifest(_, r) if *r == only => Ok(()),
+        Route::Blob(n, d) => {
+            let manifest = state
+                .registry
+                .meta()
+                .manifest_by_digest(n, only)
+                .await
+                .map_err(|e| ApiError::from(RegistryError::from(e)))?;
+            let listed = manifest
+                .and_then(|m| serde_json::from_slice::<serde_json::Value>(&m.content).ok())
+                .is_some_and(|doc| {
+                    doc["config"]["digest"] == *d
+                        || doc["layers"]
+                            .as_array()
+                            .is_some_and(|l| l.iter().any(|x| x["digest"] == *d))
+                });
+            if listed {
+                Ok(())
+            } else {
+                refuse(&format!("the blob {d}"))
+            }
+        }
+        Route::Manifest(_, r) => refuse(&format!("the manifest {r}")),
+        _ => refuse("this request"),
+    }
 }
 
 #[cfg(test)]
