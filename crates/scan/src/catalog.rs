@@ -70,6 +70,7 @@ pub fn wanted(path: &str, meta: &EntryMeta) -> bool {
         return false;
     }
     os::wants(path)
+        || (os::dpkg::wants_copyright(path) && meta.size <= os::dpkg::MAX_COPYRIGHT_BYTES)
         || lang::wants(path)
         || wants_rpm(path)
         || wants_java(path)
@@ -142,6 +143,12 @@ mod tests {
         ] {
             assert!(wanted(p, &f), "{p}");
         }
+        assert!(wanted("usr/share/doc/bash/copyright", &f));
+        assert!(!wanted(
+            "usr/share/doc/bash/copyright",
+            &file(1 << 20, 0o644)
+        ));
+        assert!(!wanted("usr/share/doc/bash/examples/copyright", &f));
         assert!(!wanted("etc/passwd", &f));
         assert!(!wanted("usr/lib/sysimage/rpm/Index.db", &f));
         assert!(!wanted(".jar", &f));

@@ -71,6 +71,11 @@ pub struct Package {
     pub arch: Option<String>,
     /// Where it was found: the database or manifest file, relative to the image root.
     pub path: String,
+    /// The licences as the package's metadata declares them, verbatim (an SPDX expression,
+    /// a bare name such as `GPL2`, or apk's space-separated list), one entry per declaration;
+    /// empty when the metadata declares none or the cataloger does not read them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub licenses: Vec<String>,
 }
 
 impl Package {
@@ -89,8 +94,130 @@ impl Package {
             source_version: None,
             arch: None,
             path: path.into(),
+            licenses: Vec::new(),
         }
     }
+
+    /// The same package with these declared licences.
+    pub fn with_licenses(mut self, licenses: Vec<String>) -> Package {
+        self.licenses = licenses;
+        self
+    }
+
+    /// The package URL (<https://github.com/package-url/purl-spec>) naming this package:
+    /// `pkg:deb/debian/bash@5.2.15-2?arch=amd64&distro=debian-12`,
+    /// `pkg:apk/alpine/musl@1.1.22-r3?arch=x86_64&distro=alpine-3.10.4`,
+    /// `pkg:rpm/fedora/bash@5.2.15-5.fc39?arch=x86_64&distro=fedora-39` (a non-zero epoch in
+    /// the `epoch` qualifier, as the spec has it), `pkg:pypi/<PEP 503 name>@v`,
+    /// `pkg:npm/%40scope/name@v`, `pkg:cargo/name@v`, `pkg:golang/module/path@v`,
+    /// `pkg:maven/group/artifact@v`. The OS packages' namespace is the OS's `ID` (`debian`,
+    /// `alpine`, … when unknown), their `distro` qualifier `<ID>-<VERSION_ID>`; an OS
+    /// package whose source package differs carries it as `upstream`. Every name, version and
+    /// qualifier value is percent-encoded ([`purl_escape`]), so a dpkg epoch `1:2.3` is
+    /// `1%3A2.3` and `+` is `%2B`. Qualifiers are sorted by key (the canonical form).
+    pub fn purl(&self, os: Option<&OsRelease>) -> String {
+        let os_namespace = |default: &str| {
+            os.map(|o| o.id.as_str())
+                .filter(|id| !id.is_empty() && *id != "linux")
+                .unwrap_or(default)
+                .to_owned()
+        };
+        let distro = || {
+            os.and_then(|o| {
+                let v = o.version_id.as_deref().or(o.version_codename.as_deref())?;
+                Some(format!("{}-{v}", o.id))
+            })
+        };
+        let mut qualifiers: Vec<(&str, String)> = Vec::new();
+        let mut version = self.version.clone();
+        let (ty, namespace, name): (&str, Vec<String>, String) = match self.ecosystem {
+            Ecosystem::Debian | Ecosystem::Alpine | Ecosystem::Rpm => {
+                let (ty, default) = match self.ecosystem {
+                    Ecosystem::Debian => ("deb", "debian"),
+                    Ecosystem::Alpine => ("apk", "alpine"),
+                    _ => ("rpm", "redhat"),
+                };
+                if let Some(a) = self.arch.as_deref().filter(|a| !a.is_empty()) {
+                    qualifiers.push(("arch", a.to_owned()));
+                }
+                if let Some(d) = distro() {
+                    qualifiers.push(("distro", d));
+                }
+                if self.ecosystem == Ecosystem::Rpm {
+                    if let Some((epoch, rest)) = self.version.split_once(':') {
+                        if epoch.chars().all(|c| c.is_ascii_digit()) && !epoch.is_empty() {
+                            qualifiers.push(("epoch", epoch.to_owned()));
+                            version = rest.to_owned();
+                        }
+                    }
+                }
+                if let Some(src) = self.source_name.as_deref() {
+                    if !src.is_empty() && src != self.name {
+                        qualifiers.push(("upstream", src.to_owned()));
+                    }
+                }
+                (ty, vec![os_namespace(default)], self.name.clone())
+            }
+            Ecosystem::PyPI => (
+                "pypi",
+                Vec::new(),
+                crate::lang::python::normalize_name(&self.name),
+            ),
+            Ecosystem::Npm => match self.name.split_once('/') {
+                Some((scope, name)) if scope.starts_with('@') => {
+                    ("npm", vec![scope.to_owned()], name.to_owned())
+                }
+                _ => ("npm", Vec::new(), self.name.clone()),
+            },
+            Ecosystem::CratesIo => ("cargo", Vec::new(), self.name.clone()),
+            Ecosystem::Go => {
+                let mut segments: Vec<String> = self
+                    .name
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                let name = segments.pop().unwrap_or_default();
+                ("golang", segments, name)
+            }
+            Ecosystem::Maven => match self.name.split_once(':') {
+                Some((group, artifact)) => ("maven", vec![group.to_owned()], artifact.to_owned()),
+                None => ("maven", Vec::new(), self.name.clone()),
+            },
+        };
+        qualifiers.sort();
+        let mut out = format!("pkg:{ty}/");
+        for segment in &namespace {
+            out.push_str(&purl_escape(segment));
+            out.push('/');
+        }
+        out.push_str(&purl_escape(&name));
+        if !version.is_empty() {
+            out.push('@');
+            out.push_str(&purl_escape(&version));
+        }
+        for (i, (k, v)) in qualifiers.iter().enumerate() {
+            out.push(if i == 0 { '?' } else { '&' });
+            out.push_str(k);
+            out.push('=');
+            out.push_str(&purl_escape(v));
+        }
+        out
+    }
+}
+
+/// Percent-encodes one package-URL component: everything but ASCII letters, digits and
+/// `.`, `-`, `_`, `~` (so `@` → `%40`, `:` → `%3A`, `+` → `%2B`, `/` → `%2F`).
+pub fn purl_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The parts of `os-release(5)` the scanner uses.
@@ -202,6 +329,69 @@ mod tests {
         assert_eq!(os.pretty_name.as_deref(), Some("a \"quoted\" name"));
         assert_eq!(OsRelease::parse("garbage\n\n"), None);
         assert_eq!(OsRelease::parse("NAME=Foo").unwrap().id, "linux");
+    }
+
+    #[test]
+    fn purls_per_ecosystem() {
+        let os = OsRelease::parse("ID=fedora\nVERSION_ID=39\n").unwrap();
+        let mut rpm = Package::new(Ecosystem::Rpm, "bash", "1:5.2.15-5.fc39", "x");
+        rpm.arch = Some("x86_64".into());
+        rpm.source_name = Some("bash".into());
+        assert_eq!(
+            rpm.purl(Some(&os)),
+            "pkg:rpm/fedora/bash@5.2.15-5.fc39?arch=x86_64&distro=fedora-39&epoch=1"
+        );
+        let p = |e, n: &str, v: &str| Package::new(e, n, v, "x").purl(None);
+        assert_eq!(p(Ecosystem::Rpm, "a", "1-2"), "pkg:rpm/redhat/a@1-2");
+        assert_eq!(
+            p(Ecosystem::Debian, "a", "1:2.3+b1"),
+            "pkg:deb/debian/a@1%3A2.3%2Bb1"
+        );
+        assert_eq!(
+            p(Ecosystem::PyPI, "Zope.Interface", "5.0"),
+            "pkg:pypi/zope-interface@5.0"
+        );
+        assert_eq!(
+            p(Ecosystem::Npm, "@types/node", "20.1.0"),
+            "pkg:npm/%40types/node@20.1.0"
+        );
+        assert_eq!(
+            p(Ecosystem::Npm, "lodash", "4.17.21"),
+            "pkg:npm/lodash@4.17.21"
+        );
+        assert_eq!(
+            p(Ecosystem::CratesIo, "serde", "1.0.0"),
+            "pkg:cargo/serde@1.0.0"
+        );
+        assert_eq!(
+            p(Ecosystem::Go, "github.com/sirupsen/logrus", "v1.9.3"),
+            "pkg:golang/github.com/sirupsen/logrus@v1.9.3"
+        );
+        assert_eq!(
+            p(Ecosystem::Go, "stdlib", "v1.22.1"),
+            "pkg:golang/stdlib@v1.22.1"
+        );
+        assert_eq!(
+            p(Ecosystem::Go, "example.com/m", "(devel)"),
+            "pkg:golang/example.com/m@%28devel%29"
+        );
+        assert_eq!(
+            p(
+                Ecosystem::Maven,
+                "org.apache.commons:commons-lang3",
+                "3.12.0"
+            ),
+            "pkg:maven/org.apache.commons/commons-lang3@3.12.0"
+        );
+        assert_eq!(purl_escape("a b/ü"), "a%20b%2F%C3%BC");
+    }
+
+    #[test]
+    fn licenses_default_when_absent() {
+        let old = r#"{"name":"a","version":"1","ecosystem":"Npm","source_name":null,
+                      "source_version":null,"arch":null,"path":"p"}"#;
+        let p: Package = serde_json::from_str(old).unwrap();
+        assert!(p.licenses.is_empty());
     }
 
     #[test]

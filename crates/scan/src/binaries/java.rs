@@ -68,6 +68,9 @@ pub struct MavenPackage {
     /// The archive's path; nested archives as `outer.war!/WEB-INF/lib/inner.jar`.
     pub path: String,
     pub source: Source,
+    /// The manifest's `Bundle-License` (verbatim: an SPDX id, a name or a URL), when the
+    /// archive describes this one package only (a shaded jar's licence is not its parts').
+    pub licenses: Vec<String>,
 }
 
 impl MavenPackage {
@@ -78,6 +81,7 @@ impl MavenPackage {
             self.version.clone(),
             self.path.clone(),
         )
+        .with_licenses(self.licenses.clone())
     }
 }
 
@@ -107,7 +111,13 @@ fn walk(
     out: &mut Vec<MavenPackage>,
 ) -> Result<(), zip::Error> {
     let archive = Archive::open(jar)?;
-    out.extend(own_packages(&archive, path, budget));
+    let mut own = own_packages(&archive, path, budget);
+    if own.len() > 1 {
+        for p in &mut own {
+            p.licenses.clear();
+        }
+    }
+    out.extend(own);
     if depth + 1 >= MAX_DEPTH {
         return Ok(());
     }
@@ -148,6 +158,12 @@ fn own_packages(archive: &Archive<'_>, path: &str, budget: &mut Budget) -> Vec<M
     }
     let file = path.rsplit(['/', '!']).next().unwrap_or(path);
     let from_name = name_and_version(file);
+    let bundle_license: Vec<String> = manifest
+        .get("Bundle-License")
+        .map(str::trim)
+        .filter(|l| l.len() <= 200)
+        .map(|l| vec![l.to_owned()])
+        .unwrap_or_default();
     let mut out: Vec<MavenPackage> = Vec::new();
     let mut push = |g: String, a: String, v: String, source: Source| {
         if g.is_empty() || a.is_empty() || v.is_empty() {
@@ -165,6 +181,7 @@ fn own_packages(archive: &Archive<'_>, path: &str, budget: &mut Budget) -> Vec<M
             version: v,
             path: path.to_owned(),
             source,
+            licenses: bundle_license.clone(),
         });
     };
     let maven = |suffix: &'static str| {
@@ -518,6 +535,28 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn bundle_license_of_single_package_archives() {
+        let jar = jar_from("jackson-core-2.15.2", true);
+        let pkgs = packages(&jar, "app/jackson-core-2.15.2.jar").unwrap();
+        assert_eq!(pkgs.len(), 1);
+        assert_eq!(
+            pkgs[0].licenses,
+            ["https://www.apache.org/licenses/LICENSE-2.0.txt"]
+        );
+        let p = pkgs[0].to_package();
+        assert_eq!(p.licenses, pkgs[0].licenses);
+        assert_eq!(
+            p.purl(None),
+            "pkg:maven/com.fasterxml.jackson.core/jackson-core@2.15.2"
+        );
+        // Two packages in one archive: the manifest's licence is not theirs.
+        let jar = jar_from("api-all-2.0.0-sources", true);
+        let pkgs = packages(&jar, "api-all-2.0.0-sources.jar").unwrap();
+        assert_eq!(pkgs.len(), 2);
+        assert!(pkgs.iter().all(|p| p.licenses.is_empty()));
     }
 
     /// syft's expectations for its jar-metadata fixtures (archive_parser_test.go), by

@@ -103,9 +103,33 @@ pub fn parse_package_json(content: &[u8], path: &str) -> Result<Option<Package>,
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty());
     Ok(match (name, version) {
-        (Some(n), Some(ver)) => Some(Package::new(Ecosystem::Npm, n, ver, path)),
+        (Some(n), Some(ver)) => {
+            Some(Package::new(Ecosystem::Npm, n, ver, path).with_licenses(licenses(&v)))
+        }
         _ => None,
     })
+}
+
+/// The licences a `package.json` (or a v2/v3 lockfile entry) declares: `license` as a string
+/// (an SPDX expression, by npm's rules) or the legacy `{"type": …}` object, or the legacy
+/// `licenses` array of such objects.
+pub fn licenses(v: &Value) -> Vec<String> {
+    let one = |l: &Value| -> Option<String> {
+        let s = match l {
+            Value::String(s) => s.as_str(),
+            Value::Object(o) => o.get("type").and_then(Value::as_str)?,
+            _ => return None,
+        };
+        let s = s.trim();
+        (!s.is_empty() && s.len() <= 200).then(|| s.to_owned())
+    };
+    if let Some(l) = v.get("license").and_then(one) {
+        return vec![l];
+    }
+    v.get("licenses")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(one).take(32).collect())
+        .unwrap_or_default()
 }
 
 /// A registry version (`1.2.3`, `1.0.0-beta.1`), not a git URL, a `file:` path or an alias.
@@ -120,12 +144,12 @@ pub fn parse_lock(content: &[u8], path: &str) -> Result<Vec<Package>, String> {
     let v: Value = serde_json::from_slice(content).map_err(|e| format!("bad lockfile: {e}"))?;
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    let mut add = |name: &str, version: &str| {
+    let mut add = |name: &str, version: &str, licenses: Vec<String>| {
         if !name.is_empty()
             && is_registry_version(version)
             && seen.insert((name.to_owned(), version.to_owned()))
         {
-            out.push(Package::new(Ecosystem::Npm, name, version, path));
+            out.push(Package::new(Ecosystem::Npm, name, version, path).with_licenses(licenses));
         }
     };
     if let Some(packages) = v.get("packages").and_then(Value::as_object) {
@@ -141,15 +165,16 @@ pub fn parse_lock(content: &[u8], path: &str) -> Result<Vec<Package>, String> {
                 .and_then(Value::as_str)
                 .unwrap_or(&key[i + "node_modules/".len()..]);
             if let Some(version) = entry.get("version").and_then(Value::as_str) {
-                add(name, version);
+                add(name, version, licenses(entry));
             }
         }
     } else if let Some(deps) = v.get("dependencies").and_then(Value::as_object) {
         // serde_json bounds nesting (128 levels), so this recursion is bounded too.
-        fn walk(deps: &serde_json::Map<String, Value>, add: &mut dyn FnMut(&str, &str)) {
+        type Add<'a> = dyn FnMut(&str, &str, Vec<String>) + 'a;
+        fn walk(deps: &serde_json::Map<String, Value>, add: &mut Add<'_>) {
             for (name, entry) in deps {
                 if let Some(version) = entry.get("version").and_then(Value::as_str) {
-                    add(name, version);
+                    add(name, version, Vec::new());
                 }
                 if let Some(nested) = entry.get("dependencies").and_then(Value::as_object) {
                     walk(nested, add);
@@ -194,6 +219,29 @@ mod tests {
         );
         assert_eq!(project_root("node_modules/a/package.json"), "");
         assert_eq!(project_root("app/package-lock.json"), "app");
+    }
+
+    #[test]
+    fn declared_licenses() {
+        let lic = |j: &str| {
+            parse_package_json(j.as_bytes(), "node_modules/a/package.json")
+                .unwrap()
+                .unwrap()
+                .licenses
+        };
+        assert_eq!(
+            lic(r#"{"name":"a","version":"1.0.0","license":"(MIT OR Apache-2.0)"}"#),
+            ["(MIT OR Apache-2.0)"]
+        );
+        assert_eq!(
+            lic(r#"{"name":"a","version":"1.0.0","license":{"type":"ISC","url":"x"}}"#),
+            ["ISC"]
+        );
+        assert_eq!(
+            lic(r#"{"name":"a","version":"1.0.0","licenses":[{"type":"MIT"},{"type":"GPL-2.0"}]}"#),
+            ["MIT", "GPL-2.0"]
+        );
+        assert!(lic(r#"{"name":"a","version":"1.0.0"}"#).is_empty());
     }
 
     #[test]

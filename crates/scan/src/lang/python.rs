@@ -62,7 +62,40 @@ pub fn parse_metadata(text: &str, path: &str) -> Result<Package, &'static str> {
         .get("Version")
         .filter(|v| !v.is_empty())
         .ok_or("no Version in Python package metadata")?;
-    Ok(Package::new(Ecosystem::PyPI, name, version, path))
+    Ok(Package::new(Ecosystem::PyPI, name, version, path).with_licenses(licenses(&h)))
+}
+
+/// The declared licences: `License-Expression` (PEP 639), else a one-line `License` (some
+/// packages put the whole licence text there: that is not a declaration, and is skipped),
+/// else the `License :: …` classifiers' last parts (`MIT License`).
+fn licenses(h: &crate::os::control::Paragraph) -> Vec<String> {
+    if let Some(e) = h.get("License-Expression").filter(|e| !e.is_empty()) {
+        return vec![e.to_owned()];
+    }
+    if let Some(l) = h.get("License").filter(|l| {
+        !l.is_empty() && !l.contains('\n') && l.len() <= 100 && !l.eq_ignore_ascii_case("UNKNOWN")
+    }) {
+        return vec![l.to_owned()];
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (k, v) in &h.fields {
+        if !k.eq_ignore_ascii_case("Classifier") {
+            continue;
+        }
+        let parts: Vec<&str> = v.split("::").map(str::trim).collect();
+        if parts.len() < 2 || parts[0] != "License" {
+            continue;
+        }
+        match parts.last().copied() {
+            Some(last)
+                if !last.is_empty() && last != "OSI Approved" && !out.iter().any(|l| l == last) =>
+            {
+                out.push(last.to_owned())
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -75,6 +108,25 @@ mod tests {
         assert_eq!(normalize_name("FRIENDLY__bard"), "friendly-bard");
         assert_eq!(normalize_name("friendly.-_bard"), "friendly-bard");
         assert_eq!(normalize_name("zope.interface"), "zope-interface");
+    }
+
+    #[test]
+    fn declared_licenses() {
+        let lic = |t: &str| parse_metadata(t, "x/METADATA").unwrap().licenses;
+        assert_eq!(
+            lic("Name: a\nVersion: 1\nLicense-Expression: MIT OR Apache-2.0\nLicense: MIT\n"),
+            ["MIT OR Apache-2.0"]
+        );
+        assert_eq!(lic("Name: a\nVersion: 1\nLicense: BSD\n"), ["BSD"]);
+        assert_eq!(
+            lic(
+                "Name: a\nVersion: 1\nLicense: Copyright x\n        long text\n\
+                 Classifier: License :: OSI Approved :: MIT License\n\
+                 Classifier: Programming Language :: Python\n"
+            ),
+            ["MIT License"]
+        );
+        assert!(lic("Name: a\nVersion: 1\nLicense: UNKNOWN\n").is_empty());
     }
 
     #[test]

@@ -30,13 +30,14 @@ pub fn catalog(files: &FileSet, packages: &mut Vec<Package>, warnings: &mut Vec<
 }
 
 /// The packages of an apk `installed` database: `P` name, `V` version, `o` origin (the source
-/// package; the package itself when missing), `A` architecture. Blocks without a name or
-/// version are skipped.
+/// package; the package itself when missing), `A` architecture, `L` licence (kept verbatim:
+/// an SPDX expression or a space-separated list of names). Blocks without a name or version
+/// are skipped.
 pub fn parse_installed(text: &str, path: &str) -> Vec<Package> {
     let mut out = Vec::new();
-    let mut cur: [Option<&str>; 4] = [None; 4];
-    let mut flush = |cur: &mut [Option<&str>; 4]| {
-        if let [Some(name), Some(version), origin, arch] = *cur {
+    let mut cur: [Option<&str>; 5] = [None; 5];
+    let mut flush = |cur: &mut [Option<&str>; 5]| {
+        if let [Some(name), Some(version), origin, arch, license] = *cur {
             out.push(Package {
                 name: name.to_owned(),
                 version: version.to_owned(),
@@ -45,9 +46,10 @@ pub fn parse_installed(text: &str, path: &str) -> Vec<Package> {
                 source_version: Some(version.to_owned()),
                 arch: arch.map(str::to_owned),
                 path: path.to_owned(),
+                licenses: license.map(|l| vec![l.to_owned()]).unwrap_or_default(),
             });
         }
-        *cur = [None; 4];
+        *cur = [None; 5];
     };
     for line in text.lines() {
         let line = line.trim_end_matches('\r');
@@ -64,6 +66,7 @@ pub fn parse_installed(text: &str, path: &str) -> Vec<Package> {
             "V" => 1,
             "o" => 2,
             "A" => 3,
+            "L" => 4,
             _ => continue,
         };
         cur[slot] = value;

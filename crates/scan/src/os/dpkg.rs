@@ -8,6 +8,50 @@ use crate::package::{Ecosystem, Package};
 pub const STATUS: &str = "var/lib/dpkg/status";
 pub const STATUS_D: &str = "var/lib/dpkg/status.d/";
 
+/// Where a package's copyright file is: `usr/share/doc/<package>/copyright`.
+const DOC: &str = "usr/share/doc/";
+
+/// Copyright files larger than this are not read (the largest in Debian's base system is
+/// about 100 KiB; a machine-readable file names its licences near its top anyway).
+pub const MAX_COPYRIGHT_BYTES: u64 = 256 * 1024;
+
+/// `usr/share/doc/<package>/copyright`: its machine-readable (DEP-5) `License:` fields are
+/// the package's declared licences.
+pub fn wants_copyright(path: &str) -> bool {
+    path.strip_prefix(DOC)
+        .and_then(|rest| rest.strip_suffix("/copyright"))
+        .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+}
+
+/// The licences a machine-readable copyright file (DEP-5, `Format: …/copyright-format/1.0/`)
+/// declares: the short name (first line) of every `License:` field, each once, in order.
+/// Empty for a free-form file.
+pub fn copyright_licenses(text: &str) -> Vec<String> {
+    let paras = paragraphs(text);
+    let machine_readable = paras
+        .first()
+        .and_then(|p| p.get("Format"))
+        .is_some_and(|f| {
+            f.contains("copyright-format") || f.contains("dep5") || f.contains("DEP-5")
+        });
+    if !machine_readable {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for p in &paras {
+        for (k, v) in &p.fields {
+            if !k.eq_ignore_ascii_case("License") {
+                continue;
+            }
+            let short = v.lines().next().unwrap_or("").trim();
+            if !short.is_empty() && short.len() <= 200 && !out.iter().any(|l| l == short) {
+                out.push(short.to_owned());
+            }
+        }
+    }
+    out
+}
+
 /// `var/lib/dpkg/status` and the files directly in `var/lib/dpkg/status.d/` (not their
 /// `.md5sums` companions).
 pub fn wants(path: &str) -> bool {
@@ -21,10 +65,11 @@ pub fn wants(path: &str) -> bool {
 pub fn catalog(files: &FileSet, packages: &mut Vec<Package>, warnings: &mut Vec<String>) {
     if let Some(content) = files.contents(STATUS) {
         let text = String::from_utf8_lossy(content);
-        let found = parse_status(&text, STATUS, false);
+        let mut found = parse_status(&text, STATUS, false);
         if found.is_empty() && !text.trim().is_empty() {
             warnings.push(format!("{STATUS}: no installed package found"));
         }
+        add_copyright_licenses(files, &mut found);
         packages.extend(found);
     }
     let Some(dir) = files.resolve(STATUS_D.trim_end_matches('/')) else {
@@ -37,7 +82,19 @@ pub fn catalog(files: &FileSet, packages: &mut Vec<Package>, warnings: &mut Vec<
             continue;
         }
         if let Some(content) = files.contents(real) {
-            packages.extend(parse_status(&String::from_utf8_lossy(content), &path, true));
+            let mut found = parse_status(&String::from_utf8_lossy(content), &path, true);
+            add_copyright_licenses(files, &mut found);
+            packages.extend(found);
+        }
+    }
+}
+
+/// Sets each package's licences from its copyright file, when the image has a
+/// machine-readable one.
+fn add_copyright_licenses(files: &FileSet, packages: &mut [Package]) {
+    for p in packages {
+        if let Some(content) = files.contents(&format!("{DOC}{}/copyright", p.name)) {
+            p.licenses = copyright_licenses(&String::from_utf8_lossy(content));
         }
     }
 }
@@ -87,6 +144,7 @@ fn package(p: &Paragraph, path: &str, missing_status_installed: bool) -> Option<
             .filter(|a| !a.is_empty())
             .map(str::to_owned),
         path: path.to_owned(),
+        licenses: Vec::new(),
     })
 }
 

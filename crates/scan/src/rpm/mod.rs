@@ -138,6 +138,7 @@ pub fn catalog(files: &FileSet) -> Vec<Package> {
                 source_version,
                 arch: p.arch,
                 path: real.to_owned(),
+                licenses: p.license.into_iter().filter(|l| !l.is_empty()).collect(),
             });
         }
     }
@@ -253,6 +254,7 @@ pub(crate) mod tests {
                 source_version: Some("1:2.0.0-1.cm2".into()),
                 arch: Some("noarch".into()),
                 path: "usr/lib/sysimage/rpm/rpmdb.sqlite".into(),
+                licenses: vec!["MPLv2.0".into()],
             }
         );
 
