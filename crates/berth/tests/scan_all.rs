@@ -3,40 +3,20 @@
 //! and `berth vulndb update` downloading from a local HTTP server (bounded, guarded).
 
 mod common;
+use common::scanning::*;
 use common::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
-const REPORT_MIME: &str = "application/vnd.security.vulnerability.report; version=1.1";
-
-fn fixture(p: &str) -> PathBuf {
-    let path = Path::new(FIXTURES).join(p);
-    assert!(path.exists(), "fixture {} is missing", path.display());
-    path
-}
-
-fn layer(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, content) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(content.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut h, path, *content).unwrap();
-    }
-    builder.into_inner().unwrap()
-}
 
 /// An Alpine 3.10 image whose musl predates the secdb fix of CVE-2019-14697.
 fn vulnerable_layer(n: usize) -> Vec<u8> {
     let db = std::fs::read_to_string(fixture("pkgdb/apk/alpine-3.10.4/installed"))
         .unwrap()
         .replace("V:1.1.22-r3", "V:1.1.22-r2");
-    layer(&[
+    tar_layer(&[
         (
             "etc/os-release",
             &std::fs::read(fixture("pkgdb/apk/alpine-3.10.4/os-release")).unwrap(),

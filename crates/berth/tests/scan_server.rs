@@ -4,132 +4,13 @@
 //! (system and project, with expiry), pulled with skopeo.
 
 mod common;
+use common::scanning::*;
 use common::*;
 use serde_json::{json, Value};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
-const REPORT_MIME: &str = "application/vnd.security.vulnerability.report; version=1.1";
+use std::time::Duration;
+
 const PW: &str = "Scan-Test-Pass-1";
-
-fn fixture(p: &str) -> PathBuf {
-    let path = Path::new(FIXTURES).join(p);
-    assert!(path.exists(), "fixture {} is missing", path.display());
-    path
-}
-
-/// A gzip-compressed tar layer holding `files` (path, content).
-fn layer(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, content) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(content.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut h, path, *content).unwrap();
-    }
-    let tar = builder.into_inner().unwrap();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&tar).unwrap();
-    gz.finish().unwrap()
-}
-
-fn os_release() -> Vec<u8> {
-    std::fs::read(fixture("pkgdb/apk/alpine-3.10.4/os-release")).unwrap()
-}
-
-/// The Alpine 3.10.4 apk database with musl downgraded to 1.1.22-r2 (before the secdb fix
-/// of CVE-2019-14697 and before the test advisory's fix).
-fn vulnerable_apk_db() -> Vec<u8> {
-    std::fs::read_to_string(fixture("pkgdb/apk/alpine-3.10.4/installed"))
-        .unwrap()
-        .replace("V:1.1.22-r3", "V:1.1.22-r2")
-        .into_bytes()
-}
-
-fn vulnerable_layer() -> Vec<u8> {
-    layer(&[
-        ("etc/os-release", &os_release()),
-        ("lib/apk/db/installed", &vulnerable_apk_db()),
-    ])
-}
-
-fn clean_layer() -> Vec<u8> {
-    let db = std::fs::read(fixture("pkgdb/apk/alpine-3.10.4/installed")).unwrap();
-    layer(&[
-        ("etc/os-release", &os_release()),
-        ("lib/apk/db/installed", &db),
-    ])
-}
-
-/// The advisories: Alpine secdb v3.10 (no severities) and one OSV advisory for musl in
-/// Alpine v3.10 rated High by its CVSS vector (the fixtures' Alpine data carries no
-/// severity, and "prevent vulnerable images" needs one).
-fn import_advisories(s: &Server) {
-    let dir = s.data_dir().join("advisories");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("BERTH-TEST-2019-0001.json"),
-        json!({
-            "id": "BERTH-TEST-2019-0001",
-            "modified": "2024-01-01T00:00:00Z",
-            "aliases": ["CVE-2099-0001"],
-            "summary": "test advisory: musl before 1.1.22-r3",
-            "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"}],
-            "affected": [{
-                "package": {"ecosystem": "Alpine:v3.10", "name": "musl"},
-                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1.22-r3"}]}]
-            }],
-            "references": [{"type": "WEB", "url": "https://example.com/BERTH-TEST-2019-0001"}]
-        })
-        .to_string(),
-    )
-    .unwrap();
-    for path in [
-        dir.clone(),
-        fixture("advisories/alpine-secdb-legacy-yaml/v3.10"),
-    ] {
-        let out = s.berth_cli(&["vulndb", "import", path.to_str().unwrap()]);
-        assert!(
-            out.status.success(),
-            "import: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-fn artifact(c: &Client, project: &str, repo: &str, reference: &str) -> Value {
-    let r = c.get(&format!(
-        "/api/v2.0/projects/{project}/repositories/{repo}/artifacts/{reference}?with_scan_overview=true"
-    ));
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()
-}
-
-/// Waits for the artifact's scan to end; returns its overview.
-fn wait_scan(c: &Client, project: &str, repo: &str, reference: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let a = artifact(c, project, repo, reference);
-        let o = a["scan_overview"][REPORT_MIME].clone();
-        let status = o["scan_status"].as_str().unwrap_or("").to_string();
-        if ["Success", "Error", "Stopped"].contains(&status.as_str()) {
-            return o;
-        }
-        assert!(Instant::now() < deadline, "scan did not end: {a}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn report(c: &Client, project: &str, repo: &str, reference: &str) -> Value {
-    let r = c.get(&format!(
-        "/api/v2.0/projects/{project}/repositories/{repo}/artifacts/{reference}/additions/vulnerabilities"
-    ));
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()[REPORT_MIME].clone()
-}
 
 fn ids(report: &Value) -> Vec<String> {
     let mut v: Vec<String> = report["vulnerabilities"]
@@ -175,7 +56,7 @@ fn scan_on_push_on_demand_report_overview_index_rbac_events() {
     assert_eq!(o["summary"]["summary"]["High"], 2, "{o}");
     assert_eq!(o["summary"]["summary"]["Unknown"], 2, "{o}");
     assert_eq!(o["scanner"]["name"], "berth");
-    let rep = report(&c, "auto", "app", "v1");
+    let rep = vuln_report(&c, "auto", "app", "v1");
     assert_eq!(ids(&rep), ["CVE-2019-14697", "CVE-2099-0001"]);
     let mut packages: Vec<String> = rep["vulnerabilities"]
         .as_array()
@@ -240,7 +121,7 @@ fn scan_on_push_on_demand_report_overview_index_rbac_events() {
     std::thread::sleep(Duration::from_millis(1500));
     let a = artifact(&c, "manual", "app", "clean");
     assert!(a.get("scan_overview").is_none(), "{a}");
-    assert_eq!(report(&c, "manual", "app", "clean"), Value::Null);
+    assert_eq!(vuln_report(&c, "manual", "app", "clean"), Value::Null);
     let r = scan(&c, "manual", "app", "clean");
     assert_eq!(r.status, 202, "{}", r.text());
     let o = wait_scan(&c, "manual", "app", "clean");
@@ -248,7 +129,7 @@ fn scan_on_push_on_demand_report_overview_index_rbac_events() {
     assert_eq!(o["severity"], "None");
     assert_eq!(o["summary"]["total"], 0);
     assert_eq!(
-        ids(&report(&c, "manual", "app", "clean")),
+        ids(&vuln_report(&c, "manual", "app", "clean")),
         Vec::<String>::new()
     );
 
@@ -270,7 +151,7 @@ fn scan_on_push_on_demand_report_overview_index_rbac_events() {
     let o = wait_scan(&c, "manual", "multi", "both");
     assert_eq!(o["scan_status"], "Success", "{o}");
     assert_eq!(o["severity"], "High");
-    let rep = report(&c, "manual", "multi", "both");
+    let rep = vuln_report(&c, "manual", "multi", "both");
     assert_eq!(ids(&rep), ["CVE-2019-14697", "CVE-2099-0001"]);
     for v in rep["vulnerabilities"].as_array().unwrap() {
         assert_eq!(v["artifact_digests"], json!([amd.0]), "{v}");
@@ -285,7 +166,7 @@ fn scan_on_push_on_demand_report_overview_index_rbac_events() {
     let o = wait_scan(&c, "manual", "broken", "v1");
     assert_eq!(o["scan_status"], "Error", "{o}");
     assert!(o.get("summary").is_none(), "{o}");
-    assert_eq!(report(&c, "manual", "broken", "v1"), Value::Null);
+    assert_eq!(vuln_report(&c, "manual", "broken", "v1"), Value::Null);
     // A symlink out of the root is only a path in the file set.
     let mut escaping = tar::Builder::new(Vec::new());
     let mut h = tar::Header::new_gnu();
@@ -324,9 +205,10 @@ fn scan_on_push_on_demand_report_overview_index_rbac_events() {
         "POST",
         "/api/v2.0/projects/manual/repositories/app/artifacts/clean/scan",
         &[("Content-Type", "application/json")],
-        Some(br#"{"scan_type": "sbom"}"#),
+        Some(br#"{"scan_type": "license"}"#),
     );
     assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("sbom"), "{}", r.text());
     let r = c.req(
         "POST",
         "/api/v2.0/projects/manual/repositories/app/artifacts/clean/scan",
@@ -356,7 +238,10 @@ fn scan_on_push_on_demand_report_overview_index_rbac_events() {
     let guest = s.anon().with_basic("gina", PW);
     let r = scan(&guest, "manual", "app", "clean");
     assert_eq!(r.status, 403, "{}", r.text());
-    assert_eq!(report(&guest, "manual", "app", "clean")["severity"], "None");
+    assert_eq!(
+        vuln_report(&guest, "manual", "app", "clean")["severity"],
+        "None"
+    );
     let dev = s.anon().with_basic("dev", PW);
     assert_eq!(scan(&dev, "manual", "app", "clean").status, 403);
     let max = s.anon().with_basic("max", PW);
@@ -500,7 +385,7 @@ fn prevent_vulnerable_images_with_allowlists() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     std::thread::sleep(Duration::from_millis(2100)); // the gate's project cache
-    let other = layer(&[("etc/os-release", &os_release())]);
+    let other = layer(&[("etc/os-release", &alpine_os_release())]);
     c.push_image("guarded/app", "unscanned", &[&other]);
     let r = pull(&c, "guarded/app", "unscanned");
     assert_eq!(r.status, 403, "{}", r.text());

@@ -3,6 +3,8 @@
 //! offers a small HTTP client. No part of berth is mocked.
 #![allow(dead_code)]
 
+pub mod scanning;
+
 use sha2::{Digest as _, Sha256};
 use std::io::Read;
 use std::net::TcpListener;
