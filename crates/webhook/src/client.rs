@@ -38,6 +38,46 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// A client whose every connection passes `policy`: DNS answers are filtered by it, and
+/// with `follow_redirects` each redirect target is checked (at most 3); without, a redirect
+/// is answered to the caller as it is (protocols where `302` means something, such as the
+/// scanner adapter API's "report not ready"). No proxy from the environment (it would bypass
+/// the checks). Callers still check the first URL with [`OutboundPolicy::check_url`]: an IP
+/// literal is connected to without a DNS lookup.
+pub fn guarded_client(
+    policy: Arc<OutboundPolicy>,
+    timeout: Duration,
+    insecure: bool,
+    follow_redirects: bool,
+    user_agent: &'static str,
+) -> reqwest::Client {
+    let redirect_policy = policy.clone();
+    let redirect = if follow_redirects {
+        reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 3 {
+                return attempt.error("more than 3 redirects");
+            }
+            match redirect_policy.check_url(attempt.url().as_str()) {
+                Ok(()) => attempt.follow(),
+                Err(e) => attempt.error(e),
+            }
+        })
+    } else {
+        reqwest::redirect::Policy::none()
+    };
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        // A proxy from the environment would bypass the address checks.
+        .no_proxy()
+        .dns_resolver(Arc::new(GuardedResolver { policy }))
+        .redirect(redirect)
+        .danger_accept_invalid_certs(insecure)
+        .user_agent(user_agent)
+        .build()
+        .expect("the HTTP client builds")
+}
+
 /// Two clients: one verifying certificates, one for targets marked `skip_cert_verify`.
 #[derive(Clone)]
 pub struct Clients {
@@ -47,33 +87,10 @@ pub struct Clients {
 
 impl Clients {
     pub fn new(policy: Arc<OutboundPolicy>, timeout: Duration) -> Clients {
-        let build = |insecure: bool| {
-            let redirect_policy = policy.clone();
-            reqwest::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(timeout.min(Duration::from_secs(5)))
-                // A proxy from the environment would bypass the address checks.
-                .no_proxy()
-                .dns_resolver(Arc::new(GuardedResolver {
-                    policy: policy.clone(),
-                }))
-                .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                    if attempt.previous().len() >= 3 {
-                        return attempt.error("more than 3 redirects");
-                    }
-                    match redirect_policy.check_url(attempt.url().as_str()) {
-                        Ok(()) => attempt.follow(),
-                        Err(e) => attempt.error(e),
-                    }
-                }))
-                .danger_accept_invalid_certs(insecure)
-                .user_agent(concat!("berth-webhook/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .expect("the HTTP client builds")
-        };
+        const AGENT: &str = concat!("berth-webhook/", env!("CARGO_PKG_VERSION"));
         Clients {
-            verified: build(false),
-            unverified: build(true),
+            verified: guarded_client(policy.clone(), timeout, false, true, AGENT),
+            unverified: guarded_client(policy, timeout, true, true, AGENT),
         }
     }
 

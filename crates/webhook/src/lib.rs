@@ -28,6 +28,6 @@ pub mod hub;
 pub mod target;
 
 /// The guarded client, also used by `berth vulndb update` (outbound requests all pass it).
-pub use client::Clients;
+pub use client::{guarded_client, Clients};
 pub use hub::{Options, Webhooks};
 pub use target::{PayloadFormat, Target, TargetKind};
