@@ -10,8 +10,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod body;
 pub mod client;
-pub use client::{Auth, Client, ReportPoll};
+pub mod registry_pull;
+pub use client::{Auth, Client, ClientError, ReportPoll};
+pub use registry_pull::{PullError, Puller};
 
 /// The protocol's media types.
 pub mod mime {
