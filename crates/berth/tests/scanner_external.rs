@@ -119,7 +119,19 @@ fn a_berth_scans_through_another_berth_with_the_same_report() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let extra = layer(&[("etc/motd", b"second image\n".as_slice())]);
-    c.push_image("ext/app", "v2", &[&vuln, &extra]);
+    let v2 = c.push_image("ext/app", "v2", &[&vuln, &extra]);
+    let clean = c.push_image("ext/app", "clean", &[&clean_layer()]);
+    let index = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": clean.0, "size": clean.1.len(), "platform": {"architecture": "arm64", "os": "linux"}},
+            {"mediaType": OCI_MANIFEST, "digest": v2.0, "size": v2.1.len(), "platform": {"architecture": "amd64", "os": "linux"}},
+        ]
+    }))
+    .unwrap();
+    let r = c.put_manifest("ext/app", "multi", OCI_INDEX, &index);
+    assert_eq!(r.status, 201, "{}", r.text());
     let pull = c.req(
         "GET",
         "/v2/ext/app/manifests/v2",
@@ -128,7 +140,8 @@ fn a_berth_scans_through_another_berth_with_the_same_report() {
     );
     assert_eq!(pull.status, 403, "unscanned images are refused to users");
 
-    for tag in ["v1", "v2"] {
+    // An index is scanned as its platform images, each through the other berth.
+    for tag in ["v1", "v2", "multi"] {
         assert_eq!(start_scan(&c, "ext", "app", tag, None).status, 202);
         let o = wait_scan(&c, "ext", "app", tag);
         assert_eq!(o["scan_status"], "Success", "{tag}: {o}");
@@ -146,10 +159,7 @@ fn a_berth_scans_through_another_berth_with_the_same_report() {
     }
 
     // SBOMs through the other berth are stored as the image's artifacts.
-    assert_eq!(
-        start_scan(&c, "ext", "app", "v1", Some("sbom")).status,
-        202
-    );
+    assert_eq!(start_scan(&c, "ext", "app", "v1", Some("sbom")).status, 202);
     let o = wait_sbom(&c, "ext", "app", "v1");
     assert_eq!(o["scan_status"], "Success", "{o}");
     let doc = c.get(
@@ -159,12 +169,7 @@ fn a_berth_scans_through_another_berth_with_the_same_report() {
     assert_eq!(doc.json()["spdxVersion"], "SPDX-2.3");
 
     // A disabled registration cannot be chosen; deleting it sends scans back to the default.
-    let r = c.req(
-        "DELETE",
-        &format!("/api/v2.0/scanners/{uuid}"),
-        &[],
-        None,
-    );
+    let r = c.req("DELETE", &format!("/api/v2.0/scanners/{uuid}"), &[], None);
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
         c.get("/api/v2.0/projects/ext/scanner").json()["name"],
@@ -260,9 +265,20 @@ fn the_scanner_token_reads_the_one_artifact_and_nothing_else() {
     let (digest, _) = c.push_image("tok/app", "v1", &[b"layer one".as_slice()]);
     let (other, _) = c.push_image("tok/app", "v2", &[b"layer two".as_slice()]);
     c.push_image("tok/else", "v1", &[b"layer one".as_slice()]);
-    let r = register(&c, "recorder", &format!("http://127.0.0.1:{}", adapter.port), "k");
+    let r = register(
+        &c,
+        "recorder",
+        &format!("http://127.0.0.1:{}", adapter.port),
+        "k",
+    );
     assert_eq!(r.status, 201, "{}", r.text());
-    let uuid = r.header("Location").unwrap().rsplit('/').next().unwrap().to_string();
+    let uuid = r
+        .header("Location")
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
     let r = c.req(
         "PATCH",
         &format!("/api/v2.0/scanners/{uuid}"),
@@ -277,7 +293,10 @@ fn the_scanner_token_reads_the_one_artifact_and_nothing_else() {
         if let Some(r) = adapter.requests.lock().unwrap().first().cloned() {
             break r;
         }
-        assert!(std::time::Instant::now() < deadline, "no scan request reached the adapter");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no scan request reached the adapter"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(request["artifact"]["repository"], "tok/app", "{request}");
@@ -289,9 +308,7 @@ fn the_scanner_token_reads_the_one_artifact_and_nothing_else() {
         .unwrap_or_else(|| panic!("a bearer token: {authorization}"));
 
     let scanner = Client::new(&a.url()).with_bearer(token);
-    let get = |path: &str| {
-        scanner.req("GET", path, &[("Accept", OCI_MANIFEST)], None)
-    };
+    let get = |path: &str| scanner.req("GET", path, &[("Accept", OCI_MANIFEST)], None);
     let manifest = get(&format!("/v2/tok/app/manifests/{digest}"));
     assert_eq!(manifest.status, 200, "{}", manifest.text());
     let doc = manifest.json();
@@ -304,7 +321,12 @@ fn the_scanner_token_reads_the_one_artifact_and_nothing_else() {
     assert_eq!(get("/v2/tok/app/manifests/v1").status, 403);
     assert_eq!(get(&format!("/v2/tok/app/manifests/{other}")).status, 403);
     let other_doc = c
-        .req("GET", &format!("/v2/tok/app/manifests/{other}"), &[("Accept", OCI_MANIFEST)], None)
+        .req(
+            "GET",
+            &format!("/v2/tok/app/manifests/{other}"),
+            &[("Accept", OCI_MANIFEST)],
+            None,
+        )
         .json();
     let other_layer = other_doc["layers"][0]["digest"].as_str().unwrap();
     assert_eq!(get(&format!("/v2/tok/app/blobs/{other_layer}")).status, 403);

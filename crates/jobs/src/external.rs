@@ -3,7 +3,7 @@
 //! the one artifact only, polls the report, and stores the result like a built-in one (a
 //! vulnerability report as the adapter wrote it; SBOM documents as artifacts of the image).
 
-use crate::scan::{findings_from_report, Done, Outcome};
+use crate::scan::{findings_from_report, Done, Outcome, Scannable};
 use adapter::{mime, ArtifactRef, EnabledCapability, ReportPoll, ScanRequest};
 use meta::ScanRow;
 use registry::Registry;
@@ -61,7 +61,9 @@ async fn client_of(
     Ok((reg, client))
 }
 
-/// Runs one scan (vulnerability or SBOM) of `row` through its external scanner.
+/// Runs one scan (vulnerability or SBOM) of `row` through its external scanner. An image
+/// index is scanned as its platform images, each sent to the adapter; its report is their
+/// union, as with the built-in scanner.
 pub(crate) async fn scan(
     registry: &Registry,
     x: &ExternalScanning,
@@ -69,21 +71,6 @@ pub(crate) async fn scan(
     stop: &Arc<AtomicBool>,
 ) -> Result<Done, String> {
     let (reg, client) = client_of(registry, x, &row.scanner).await?;
-    let m = registry
-        .meta()
-        .manifest_by_digest(&row.repository, &row.digest)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("{}@{} no longer exists", row.repository, row.digest))?;
-    if !matches!(
-        crate::scan::scannable(&m.content),
-        crate::scan::Scannable::Image(_)
-    ) {
-        return Err(format!(
-            "the scanner {:?} scans images; {}@{} is not one (scan an index's platform images)",
-            reg.name, row.repository, row.digest
-        ));
-    }
     let metadata = client.metadata().await.map_err(|e| e.to_string())?;
     metadata.validate()?;
     if let Ok(text) = serde_json::to_string(&metadata) {
@@ -95,40 +82,75 @@ pub(crate) async fn scan(
             reg.name, metadata.scanner.name, metadata.scanner.version, row.scan_type
         ));
     }
-    let token = (x.mint_token)(&row.repository, &row.digest)?;
-    let sbom_types = sbom_media_types(&metadata);
-    let (produces, parameters) = if row.scan_type == meta::SCAN_SBOM {
-        (
-            vec![mime::SBOM_REPORT.to_string()],
-            Some(json!({ "sbom_media_types": sbom_types })),
-        )
-    } else {
-        (vec![mime::VULN_REPORT.to_string()], None)
-    };
-    let request = ScanRequest {
-        registry: adapter::RegistryRef {
-            url: x.registry_url.clone(),
-            authorization: format!("Bearer {token}"),
-        },
-        artifact: ArtifactRef {
-            repository: row.repository.clone(),
-            digest: row.digest.clone(),
-            tag: None,
-            mime_type: Some(m.media_type.clone()),
-        },
-        enabled_capabilities: Some(vec![EnabledCapability {
-            kind: row.scan_type.clone(),
-            produces_mime_types: produces,
-            parameters,
-        }]),
-    };
-    let id = client.submit(&request).await.map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + x.max_wait;
     let by = format!(
         "{:?} ({} {} {})",
         reg.name, metadata.scanner.vendor, metadata.scanner.name, metadata.scanner.version
     );
+    let meta = registry.meta();
+    let m = meta
+        .manifest_by_digest(&row.repository, &row.digest)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{}@{} no longer exists", row.repository, row.digest))?;
+    let job = Job {
+        x,
+        client: &client,
+        repository: &row.repository,
+        stop,
+        deadline: Instant::now() + x.max_wait,
+    };
+    let children = match crate::scan::scannable(&m.content) {
+        Scannable::Image(_) => None,
+        Scannable::Index(children) if row.scan_type == meta::SCAN_VULNERABILITY => Some(children),
+        Scannable::Index(_) => {
+            return Err(
+                "an image index has no SBOM of its own: generate the SBOMs of its platform images"
+                    .into(),
+            )
+        }
+        Scannable::Not(kind) => return Err(format!("artifact of type {kind} cannot be scanned")),
+    };
+    if let Some(children) = children {
+        let mut all = Vec::new();
+        let mut log = Vec::new();
+        for child in children {
+            if stop.load(Ordering::Relaxed) {
+                return Err("the scan was stopped".into());
+            }
+            let Some(cm) = meta
+                .manifest_by_digest(&row.repository, &child)
+                .await
+                .map_err(|e| e.to_string())?
+            else {
+                continue;
+            };
+            if !matches!(crate::scan::scannable(&cm.content), Scannable::Image(_)) {
+                continue;
+            }
+            let report = job.vulnerability_report(&child, &cm.media_type).await?;
+            let found = findings_from_report(&report, &child)
+                .ok_or_else(|| format!("the vulnerability report of {by} is malformed"))?;
+            log.push(format!("{child}: {} vulnerabilities", found.len()));
+            crate::scan::merge(&mut all, found, &child);
+        }
+        crate::scan::sort_findings(&mut all);
+        let mut report = crate::scan::report_json(
+            &all,
+            &crate::scan::rfc3339(meta::now_ms()),
+            json!({"repository": row.repository, "digest": row.digest, "mime_type": m.media_type}),
+        );
+        report["scanner"] = json!(metadata.scanner);
+        return Ok(Done::Vulnerabilities(Outcome {
+            log: format!("scanned by {by}:\n{}", log.join("\n")),
+            findings: all,
+            report: Some(report),
+        }));
+    }
     if row.scan_type == meta::SCAN_SBOM {
+        let sbom_types = sbom_media_types(&metadata);
+        let id = job
+            .submit(&row.digest, &m.media_type, meta::SCAN_SBOM, &sbom_types)
+            .await?;
         let image = crate::sbom::Image {
             repository: &row.repository,
             digest: &row.digest,
@@ -138,15 +160,7 @@ pub(crate) async fn scan(
         let created = crate::scan::rfc3339(meta::now_ms());
         let mut stored = Vec::new();
         for media_type in &sbom_types {
-            let report = poll(
-                &client,
-                &id,
-                mime::SBOM_REPORT,
-                Some(media_type),
-                stop,
-                deadline,
-            )
-            .await?;
+            let report = job.poll(&id, mime::SBOM_REPORT, Some(media_type)).await?;
             let doc = report
                 .get("sbom")
                 .filter(|d| d.is_object())
@@ -163,7 +177,7 @@ pub(crate) async fn scan(
             packages: None,
         });
     }
-    let mut report = poll(&client, &id, mime::VULN_REPORT, None, stop, deadline).await?;
+    let mut report = job.vulnerability_report(&row.digest, &m.media_type).await?;
     let findings = findings_from_report(&report, &row.digest)
         .ok_or_else(|| format!("the vulnerability report of {by} is malformed"))?;
     report["artifact"] = json!({
@@ -176,6 +190,95 @@ pub(crate) async fn scan(
         findings,
         report: Some(report),
     }))
+}
+
+/// One scan's conversation with an adapter.
+struct Job<'a> {
+    x: &'a ExternalScanning,
+    client: &'a adapter::Client,
+    repository: &'a str,
+    stop: &'a Arc<AtomicBool>,
+    deadline: Instant,
+}
+
+impl Job<'_> {
+    /// Sends a scan request for one image of the repository, with a registry token for it.
+    async fn submit(
+        &self,
+        digest: &str,
+        media_type: &str,
+        scan_type: &str,
+        sbom_types: &[String],
+    ) -> Result<String, String> {
+        let token = (self.x.mint_token)(self.repository, digest)?;
+        let (produces, parameters) = if scan_type == meta::SCAN_SBOM {
+            (
+                vec![mime::SBOM_REPORT.to_string()],
+                Some(json!({ "sbom_media_types": sbom_types })),
+            )
+        } else {
+            (vec![mime::VULN_REPORT.to_string()], None)
+        };
+        let request = ScanRequest {
+            registry: adapter::RegistryRef {
+                url: self.x.registry_url.clone(),
+                authorization: format!("Bearer {token}"),
+            },
+            artifact: ArtifactRef {
+                repository: self.repository.to_string(),
+                digest: digest.to_string(),
+                tag: None,
+                mime_type: Some(media_type.to_string()),
+            },
+            enabled_capabilities: Some(vec![EnabledCapability {
+                kind: scan_type.to_string(),
+                produces_mime_types: produces,
+                parameters,
+            }]),
+        };
+        self.client
+            .submit(&request)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Scans one image for vulnerabilities: its report as the adapter wrote it.
+    async fn vulnerability_report(&self, digest: &str, media_type: &str) -> Result<Value, String> {
+        let id = self
+            .submit(digest, media_type, meta::SCAN_VULNERABILITY, &[])
+            .await?;
+        self.poll(&id, mime::VULN_REPORT, None).await
+    }
+
+    /// Polls a report until it is ready, the scan is stopped, or the deadline passes.
+    async fn poll(
+        &self,
+        id: &str,
+        accept: &str,
+        sbom_media_type: Option<&str>,
+    ) -> Result<Value, String> {
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return Err("the scan was stopped".into());
+            }
+            match self
+                .client
+                .report(id, accept, sbom_media_type)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                ReportPoll::Ready(v) => return Ok(v),
+                ReportPoll::NotReady(wait) => {
+                    if Instant::now() + wait > self.deadline {
+                        return Err(format!(
+                            "the scanner's report was not ready in time (scan request {id})"
+                        ));
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
 }
 
 /// The SBOM formats to ask for: those the adapter names that berth stores, SPDX when it
@@ -196,37 +299,6 @@ fn sbom_media_types(metadata: &adapter::Metadata) -> Vec<String> {
         vec![sbom::SPDX_MIME.to_string()]
     } else {
         offered
-    }
-}
-
-/// Polls a report until it is ready, the scan is stopped, or the deadline passes.
-async fn poll(
-    client: &adapter::Client,
-    id: &str,
-    accept: &str,
-    sbom_media_type: Option<&str>,
-    stop: &Arc<AtomicBool>,
-    deadline: Instant,
-) -> Result<Value, String> {
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            return Err("the scan was stopped".into());
-        }
-        match client
-            .report(id, accept, sbom_media_type)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            ReportPoll::Ready(v) => return Ok(v),
-            ReportPoll::NotReady(wait) => {
-                if Instant::now() + wait > deadline {
-                    return Err(format!(
-                        "the scanner's report was not ready in time (scan request {id})"
-                    ));
-                }
-                tokio::time::sleep(wait).await;
-            }
-        }
     }
 }
 

@@ -184,7 +184,7 @@ pub fn findings(index: &Index, packages: &[Installed]) -> Vec<Finding> {
     out
 }
 
-fn sort_findings(out: &mut [Finding]) {
+pub(crate) fn sort_findings(out: &mut [Finding]) {
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -830,7 +830,7 @@ async fn scan_image(
 }
 
 /// Adds a child's findings to an index's, naming the child digest on each.
-fn merge(all: &mut Vec<Finding>, found: Vec<Finding>, child: &str) {
+pub(crate) fn merge(all: &mut Vec<Finding>, found: Vec<Finding>, child: &str) {
     for mut f in found {
         if let Some(existing) = all
             .iter_mut()

@@ -222,6 +222,21 @@ pub(super) async fn decorate(
     } else {
         Vec::new()
     };
+    // Scans by external scanners name them, not berth's.
+    let mut external: HashMap<String, Value> = HashMap::new();
+    if scans.iter().any(|s| !s.scanner.is_empty()) {
+        for r in state.registry.meta().scanners().await? {
+            if let Ok(m) = serde_json::from_str::<adapter::Metadata>(&r.metadata) {
+                external.insert(r.uuid, json!(m.scanner));
+            }
+        }
+    }
+    let named = |s: &meta::ScanRow, mut overview: Value| {
+        if let Some(scanner) = external.get(&s.scanner) {
+            overview["scanner"] = scanner.clone();
+        }
+        overview
+    };
     for item in items.iter_mut() {
         if item["type"] != "IMAGE" {
             continue;
@@ -238,12 +253,12 @@ pub(super) async fn decorate(
         };
         if with_overview {
             if let Some(s) = of(meta::SCAN_VULNERABILITY) {
-                item["scan_overview"] = json!({ REPORT_MIME: overview_json(s) });
+                item["scan_overview"] = json!({ REPORT_MIME: named(s, overview_json(s)) });
             }
         }
         if with_sbom {
             if let Some(s) = of(meta::SCAN_SBOM) {
-                item["sbom_overview"] = jobs::sbom::overview_json(s);
+                item["sbom_overview"] = named(s, jobs::sbom::overview_json(s));
                 if s.status == "Success" {
                     item["addition_links"]["sbom"] = json!({
                         "href": format!("{}/artifacts/{digest}/additions/sbom", repo.path()),
