@@ -2,6 +2,7 @@
 //! domain layer and shape responses; `error` is the one place where domain errors become HTTP.
 
 mod access;
+mod adapter;
 mod error;
 mod harbor;
 mod time;
@@ -20,6 +21,7 @@ use registry::Registry;
 use std::sync::Arc;
 use std::time::Instant;
 
+pub use adapter::ScannerAdapter;
 pub use error::ApiError;
 
 #[derive(Clone)]
@@ -31,6 +33,9 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub webhooks: webhook::Webhooks,
     pub gc: gc::Collector,
+    /// berth's scanner served as a Harbor scanner adapter (`/api/v1`); `None` when
+    /// `BERTH_SCANNER_ADAPTER_KEY` is not set.
+    pub scanner_adapter: Option<Arc<ScannerAdapter>>,
 }
 
 /// Behaviour switches of the HTTP layer.
@@ -53,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/", get(v2::base))
         .route("/v2/{*path}", any(v2::dispatch))
         .merge(harbor::router(state.clone()))
+        .merge(adapter::router())
         .route("/service/token", get(token::token))
         .route("/healthz", get(health))
         .fallback(not_found)
