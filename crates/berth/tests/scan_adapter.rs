@@ -50,6 +50,36 @@ fn vulnerable_layer() -> Vec<u8> {
     ])
 }
 
+/// The vulnerable image's files as an uncompressed tar.
+fn plain_tar_layer() -> Vec<u8> {
+    let os_release = std::fs::read(fixture("pkgdb/apk/alpine-3.10.4/os-release")).unwrap();
+    let db = std::fs::read(fixture("pkgdb/apk/alpine-3.10.4/installed")).unwrap();
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, content) in [
+        ("etc/os-release", &os_release),
+        ("lib/apk/db/installed", &db),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(content.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        builder
+            .append_data(&mut h, path, content.as_slice())
+            .unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+/// The same image, with musl at the fixed version.
+fn clean_layer() -> Vec<u8> {
+    let os_release = std::fs::read(fixture("pkgdb/apk/alpine-3.10.4/os-release")).unwrap();
+    let db = std::fs::read(fixture("pkgdb/apk/alpine-3.10.4/installed")).unwrap();
+    layer(&[
+        ("etc/os-release", &os_release),
+        ("lib/apk/db/installed", &db),
+    ])
+}
+
 /// Alpine secdb v3.10 and one OSV advisory for musl rated High (as in `scan_server.rs`).
 fn import_advisories(s: &Server) {
     let dir = s.data_dir().join("advisories");
@@ -308,13 +338,44 @@ fn adapter_reports_what_the_builtin_scan_reports() {
         match poll(&client, &id, mime::VULN_REPORT, None).await {
             Err(adapter::ClientError::Status { status, message }) => {
                 assert_eq!(status, 500);
+                // berth's 401 to the token the adapter fetched from the challenge's realm.
                 assert!(
-                    message.contains("401") || message.contains("403"),
+                    message.contains("401") && message.contains("token"),
                     "{message}"
                 );
             }
             other => panic!("expected a failed scan, got {other:?}"),
         }
+
+        // An index: the adapter scans its linux/amd64 image (listed second here).
+        let clean = clean_layer();
+        let arm = c.push_image("adapt/multi", "arm", &[&clean]);
+        let amd = c.push_image("adapt/multi", "amd", &[&vuln]);
+        let index = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {"mediaType": OCI_MANIFEST, "digest": arm.0, "size": arm.1.len(), "platform": {"architecture": "arm64", "os": "linux"}},
+                {"mediaType": OCI_MANIFEST, "digest": amd.0, "size": amd.1.len(), "platform": {"architecture": "amd64", "os": "linux"}},
+            ]
+        }))
+        .unwrap();
+        let r = c.put_manifest("adapt/multi", "both", OCI_INDEX, &index);
+        assert_eq!(r.status, 201, "{}", r.text());
+        let mut request = scan_request(
+            &s,
+            "adapt/multi",
+            &sha256(&index),
+            &basic_header("admin", ADMIN_PASSWORD),
+        );
+        request.artifact.mime_type = Some(OCI_INDEX.into());
+        let id = client.submit(&request).await.unwrap();
+        let (report, _) = poll(&client, &id, mime::VULN_REPORT, None).await.unwrap();
+        assert_eq!(rows(&report), rows(&builtin), "{report}");
+        for v in report["vulnerabilities"].as_array().unwrap() {
+            assert_eq!(v["artifact_digests"], json!([amd.0]), "{v}");
+        }
+        assert!(s.log().contains("is an index; scanning its linux/amd64 image"));
 
         // The client's refusals.
         let wrong = adapter_client(&s, Auth::from_registration("Bearer", "wrong-key").unwrap());
@@ -471,6 +532,137 @@ fn adapter_reports_what_the_builtin_scan_reports() {
 
     // The key never reaches the log.
     assert!(!s.log().contains(KEY));
+}
+
+/// A registry that serves fixed answers (path → content type, body), one connection per
+/// request; anything else is a 404.
+fn fake_registry(answers: Vec<(String, &'static str, Vec<u8>)>) -> String {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let (status, ctype, body) = match answers.iter().find(|(p, _, _)| *p == path) {
+                Some((_, t, b)) => ("200 OK", *t, b.clone()),
+                None => ("404 Not Found", "text/plain", b"no".to_vec()),
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(&body);
+        }
+    });
+    url
+}
+
+/// What the adapter verifies: a manifest must hash to the requested digest, a layer to its
+/// descriptor's digest and size.
+#[test]
+fn adapter_verifies_what_it_pulls() {
+    let s = Server::start_with(&[
+        ("BERTH_SCANNER_ADAPTER_KEY", KEY),
+        ("BERTH_OUTBOUND_ALLOW", "127.0.0.1/32"),
+    ]);
+    let layer_bytes = vulnerable_layer();
+    let config = br#"{"architecture":"amd64","os":"linux"}"#.to_vec();
+    let manifest = |layer_digest: &str, size: usize| {
+        serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(&config), "size": config.len()},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer_digest, "size": size}],
+        }))
+        .unwrap()
+    };
+    let good = manifest(&sha256(&layer_bytes), layer_bytes.len());
+    let other = manifest(&sha256(b"other"), 5);
+    // A plain tar layer padded after its end: a tar reader stops at the end-of-archive
+    // blocks and never looks at the padding, so only the digest notices a change there.
+    let mut padded = plain_tar_layer();
+    padded.extend_from_slice(&[0u8; 256 << 10]);
+    let mut tampered = padded.clone();
+    let last = tampered.len() - 1;
+    tampered[last] = 1;
+    let padded_manifest = manifest(&sha256(&padded), padded.len());
+    let repo = "fake/app";
+    let registry = fake_registry(vec![
+        // Asked for `good`'s digest, sends `other`.
+        (
+            format!("/v2/{repo}/manifests/{}", sha256(&good)),
+            OCI_MANIFEST,
+            other,
+        ),
+    ]);
+    let k = keyed(&s);
+    let run = |registry: &str, digest: &str| -> String {
+        let mut request = scan_request(&s, repo, digest, "");
+        request.registry.url = registry.to_string();
+        let r = post_scan(&k, &serde_json::to_vec(&request).unwrap());
+        assert_eq!(r.status, 202, "{}", r.text());
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        let r = wait_report(&k, &id, mime::VULN_REPORT);
+        assert_eq!(r.status, 500, "{}", r.text());
+        error_message(&r)
+    };
+    let m = run(&registry, &sha256(&good));
+    assert!(m.contains("sent content with digest"), "{m}");
+
+    // A layer whose bytes do not match its digest.
+    let registry = fake_registry(vec![
+        (
+            format!("/v2/{repo}/manifests/{}", sha256(&padded_manifest)),
+            OCI_MANIFEST,
+            padded_manifest.clone(),
+        ),
+        (
+            format!("/v2/{repo}/blobs/{}", sha256(&padded)),
+            "application/octet-stream",
+            tampered,
+        ),
+    ]);
+    let m = run(&registry, &sha256(&padded_manifest));
+    assert!(m.contains("arrived as"), "{m}");
+
+    // The untampered layer scans.
+    let registry = fake_registry(vec![
+        (
+            format!("/v2/{repo}/manifests/{}", sha256(&good)),
+            OCI_MANIFEST,
+            good.clone(),
+        ),
+        (
+            format!("/v2/{repo}/blobs/{}", sha256(&layer_bytes)),
+            "application/octet-stream",
+            layer_bytes.clone(),
+        ),
+    ]);
+    let mut request = scan_request(&s, repo, &sha256(&good), "");
+    request.registry.url = registry;
+    request.enabled_capabilities = Some(vec![EnabledCapability {
+        kind: "vulnerability".into(),
+        produces_mime_types: vec![],
+        parameters: None,
+    }]);
+    let r = post_scan(&k, &serde_json::to_vec(&request).unwrap());
+    assert_eq!(r.status, 202, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let r = wait_report(&k, &id, mime::VULN_REPORT);
+    assert_eq!(r.status, 200, "{}", r.text());
+    // No advisories imported here: a report without findings.
+    assert_eq!(r.json()["vulnerabilities"], json!([]));
 }
 
 #[test]

@@ -236,6 +236,9 @@ impl Jobs {
             .image(&a.repository, &a.digest)
             .await
             .map_err(|e| e.to_string())?;
+        // The streams verify each layer at its end; the scan crate reads every layer to its
+        // end (after the archive, it drains), so a layer that does not match its digest fails
+        // the catalog.
         let streams = puller.layer_streams(&a.repository, &image);
         let catalog = jobs::scan::catalog_streams(streams, Arc::new(AtomicBool::new(false)))
             .await
