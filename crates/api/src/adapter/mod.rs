@@ -235,6 +235,9 @@ async fn scan(State(state): State<AppState>, headers: HeaderMap, body: Bytes) ->
         Ok(w) => w,
         Err(r) => return r.into_response(),
     };
+    if let Err(r) = check_resolved(&request.registry.url, adapter.jobs.policy()).await {
+        return r.into_response();
+    }
     match adapter.jobs.submit(state.registry.clone(), request, wanted) {
         Ok(id) => json_as(
             StatusCode::ACCEPTED,
@@ -307,6 +310,53 @@ fn check_request(
         }));
     }
     wanted(request.enabled_capabilities.as_deref())
+}
+
+/// `422` when the registry URL's host name resolves only to addresses the outbound policy
+/// refuses, or not at all. A courtesy to the caller (a clear answer now rather than a failed
+/// scan later); the guard is the client's resolver, which checks every connection again.
+async fn check_resolved(url: &str, policy: &webhook::OutboundPolicy) -> Result<(), Refusal> {
+    let Ok(parsed) = policy.parse_target(url) else {
+        return Ok(()); // check_request has answered this already
+    };
+    let Some(url::Host::Domain(host)) = parsed.host() else {
+        return Ok(()); // IP literals are checked by check_url
+    };
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let lookup = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        tokio::net::lookup_host((host, port)),
+    )
+    .await;
+    let invalid = |m: String| Refusal(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let addresses: Vec<std::net::IpAddr> = match lookup {
+        Ok(Ok(a)) => a.map(|a| a.ip()).collect(),
+        Ok(Err(e)) => {
+            return Err(invalid(format!(
+                "registry.url host {host:?} cannot be resolved: {e}"
+            )))
+        }
+        Err(_) => {
+            return Err(invalid(format!(
+                "registry.url host {host:?} did not resolve within 5 s"
+            )))
+        }
+    };
+    if addresses.iter().any(|ip| policy.permits(*ip)) {
+        return Ok(());
+    }
+    let why = addresses
+        .first()
+        .and_then(|ip| policy.check_ip(*ip).err())
+        .map(|e| match e {
+            OutboundError::Internal { ip, what } => format!("{ip} is {what}"),
+            other => other.to_string(),
+        })
+        .unwrap_or_else(|| "it has no addresses".into());
+    Err(invalid(format!(
+        "registry.url host {host:?} is refused: {why}; berth sends no requests to internal \
+         addresses unless BERTH_OUTBOUND_ALLOW lists them"
+    )))
 }
 
 /// What the request's `enabled_capabilities` ask for (absent: everything).
@@ -576,6 +626,22 @@ mod tests {
             wanted(Some(&raw)).err().unwrap().0,
             StatusCode::NOT_IMPLEMENTED
         );
+    }
+
+    #[tokio::test]
+    async fn registry_host_names_resolving_inside_are_refused() {
+        let none = webhook::OutboundPolicy::default();
+        let r = check_resolved("http://localhost:5000/", &none)
+            .await
+            .unwrap_err();
+        assert_eq!(r.0, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.1.contains("BERTH_OUTBOUND_ALLOW"), "{}", r.1);
+        let loopback = webhook::OutboundPolicy::parse("127.0.0.0/8, ::1").unwrap();
+        check_resolved("http://localhost:5000/", &loopback)
+            .await
+            .unwrap();
+        // IP literals are check_url's.
+        check_resolved("http://10.0.0.1/", &none).await.unwrap();
     }
 
     #[test]
