@@ -169,7 +169,9 @@ impl Puller {
 
     /// The layers' byte streams, in order. Each opens its request when first polled (so a
     /// many-layer image does not hold many idle connections) and ends with an error when the
-    /// bytes do not match the layer's digest or size.
+    /// bytes do not match the layer's digest or size. The check runs when the stream is read
+    /// to its end: a consumer must read every stream to the end before trusting what it
+    /// found (berth's scanner does: it drains each layer after the tar archive's end).
     pub fn layer_streams(&self, repository: &str, image: &Image) -> Vec<ByteStream> {
         image
             .layers

@@ -2,6 +2,7 @@
 //! domain layer and shape responses; `error` is the one place where domain errors become HTTP.
 
 mod access;
+mod adapter;
 mod error;
 mod harbor;
 mod time;
@@ -20,6 +21,7 @@ use registry::Registry;
 use std::sync::Arc;
 use std::time::Instant;
 
+pub use adapter::ScannerAdapter;
 pub use error::ApiError;
 
 #[derive(Clone)]
@@ -33,6 +35,9 @@ pub struct AppState {
     pub gc: gc::Collector,
     /// Scans through external scanners: their HTTP clients and registry tokens.
     pub external: Arc<jobs::external::ExternalScanning>,
+    /// berth's scanner served as a Harbor scanner adapter (`/api/v1`); `None` when
+    /// `BERTH_SCANNER_ADAPTER_KEY` is not set.
+    pub scanner_adapter: Option<Arc<ScannerAdapter>>,
 }
 
 /// Behaviour switches of the HTTP layer.
@@ -55,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/", get(v2::base))
         .route("/v2/{*path}", any(v2::dispatch))
         .merge(harbor::router(state.clone()))
+        .merge(adapter::router())
         .route("/service/token", get(token::token))
         .route("/healthz", get(health))
         .fallback(not_found)

@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// a process that does) [default: 1]
     #[arg(long, env = "BERTH_SCAN_WORKERS")]
     scan_workers: Option<u32>,
+    /// Serve the scanner as a Harbor pluggable scanner adapter at /api/v1, for callers that
+    /// send this key (Authorization: Bearer <key> or X-ScannerAdapter-API-Key) [default: off]
+    #[arg(long, env = "BERTH_SCANNER_ADAPTER_KEY", hide_env_values = true)]
+    scanner_adapter_key: Option<String>,
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -70,6 +74,7 @@ struct FileConfig {
     gc_upload_max_age: Option<String>,
     gc_batch_pause: Option<String>,
     scan_workers: Option<u32>,
+    scanner_adapter_key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +89,18 @@ pub struct Config {
     pub webhook_retry_max_secs: u64,
     pub gc: gc::GcOptions,
     pub scan_workers: u32,
+    /// The scanner adapter API's key; `None`: the API is off.
+    pub scanner_adapter_key: Option<Secret>,
+}
+
+/// A secret setting: its `Debug` does not show it.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Config {
@@ -152,7 +169,20 @@ impl Config {
         .context("gc_batch_pause (BERTH_GC_BATCH_PAUSE)")?;
         let scan_workers = args.scan_workers.or(file.scan_workers).unwrap_or(1);
         anyhow::ensure!(scan_workers <= 4, "scan_workers must be between 0 and 4");
+        let scanner_adapter_key = args
+            .scanner_adapter_key
+            .or(file.scanner_adapter_key)
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty());
+        if let Some(k) = &scanner_adapter_key {
+            anyhow::ensure!(
+                k.len() >= 16 && k.bytes().all(|b| b.is_ascii_graphic()),
+                "scanner_adapter_key (BERTH_SCANNER_ADAPTER_KEY) must be at least 16 printable \
+                 ASCII characters without spaces"
+            );
+        }
         Ok(Config {
+            scanner_adapter_key: scanner_adapter_key.map(Secret),
             gc: gc::GcOptions {
                 review_delay,
                 upload_max_age,

@@ -56,6 +56,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         audit: audit.clone(),
         webhooks,
         gc: collector,
+        scanner_adapter: config
+            .scanner_adapter_key
+            .as_ref()
+            .map(|k| Arc::new(api::ScannerAdapter::new(&k.0, config.outbound.clone()))),
         settings: Arc::new(api::Settings {
             external_url: config.external_url.clone(),
             auto_create_projects: config.auto_create_projects,
