@@ -24,9 +24,57 @@ const MODE: ParseMode = ParseMode {
     allow_unknown: false,
 };
 
-/// Whether `text` is an SPDX expression over listed licences and exceptions only (a
-/// `LicenseRef-` in a declaration refers to nothing this document defines).
-fn valid(text: &str) -> Option<bool> {
+/// The listed id or exception spelled `word` up to ASCII case (SPDX ids match
+/// case-insensitively; documents write the list's spelling: `zlib` → `Zlib`).
+fn listed_case(word: &str) -> Option<&'static str> {
+    spdx::identifiers::LICENSES
+        .iter()
+        .map(|l| l.name)
+        .chain(spdx::identifiers::EXCEPTIONS.iter().map(|e| e.name))
+        .find(|n| n.eq_ignore_ascii_case(word))
+}
+
+/// `text` with every word that names a listed licence or exception in another case respelled
+/// as the list has it (a trailing `+` kept), operators in capitals; everything else unchanged.
+fn respell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let (stem, plus) = match word.strip_suffix('+') {
+            Some(s) => (s, "+"),
+            None => (word.as_str(), ""),
+        };
+        let operator = ["AND", "OR", "WITH"]
+            .into_iter()
+            .find(|o| word.eq_ignore_ascii_case(o));
+        match listed_case(stem) {
+            _ if operator.is_some() => out.push_str(operator.unwrap_or_default()),
+            Some(name) => {
+                out.push_str(name);
+                out.push_str(plus);
+            }
+            None => out.push_str(word),
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+') {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// The SPDX expression `text` is, over listed licences and exceptions only (a
+/// `LicenseRef-` in a declaration refers to nothing this document defines), in the list's
+/// spelling, and whether it is a single id.
+fn valid(text: &str) -> Option<(String, bool)> {
+    let text = respell(text);
+    let text = text.as_str();
     let e = Expression::parse_mode(text, MODE).ok()?;
     let mut n = 0;
     for r in e.requirements() {
@@ -39,7 +87,7 @@ fn valid(text: &str) -> Option<bool> {
         }
     }
     let single = n == 1 && !text.contains(char::is_whitespace) && !text.contains('(');
-    (n > 0).then_some(single)
+    (n > 0).then(|| (text.to_owned(), single))
 }
 
 /// The parts of one package's declarations. `space_list`: the ecosystem writes lists of
@@ -57,11 +105,8 @@ pub fn parts(declared: &[String], space_list: bool) -> Vec<Part> {
         if d.is_empty() {
             continue;
         }
-        if let Some(single) = valid(d) {
-            push(Part::Spdx {
-                expr: d.to_owned(),
-                single,
-            });
+        if let Some((expr, single)) = valid(d) {
+            push(Part::Spdx { expr, single });
             continue;
         }
         let words: Vec<&str> = d.split_whitespace().collect();
@@ -73,10 +118,7 @@ pub fn parts(declared: &[String], space_list: bool) -> Vec<Part> {
         if space_list && words.len() > 1 && !words.iter().any(operator) && !d.contains(['(', ')']) {
             for w in words {
                 match valid(w) {
-                    Some(single) => push(Part::Spdx {
-                        expr: w.to_owned(),
-                        single,
-                    }),
+                    Some((expr, single)) => push(Part::Spdx { expr, single }),
                     None => push(Part::Other(w.to_owned())),
                 }
             }
@@ -156,7 +198,12 @@ mod tests {
             p(&["Apache 2.0"], false),
             [Part::Other("Apache 2.0".into())]
         );
-        assert_eq!(p(&["mit"], false), [Part::Other("mit".into())]);
+        assert_eq!(p(&["zlib"], true), [spdx("Zlib", true)]);
+        assert_eq!(
+            p(&["mit or apache-2.0+"], false),
+            [spdx("MIT OR Apache-2.0+", false)]
+        );
+        assert_eq!(p(&["BSD"], false), [Part::Other("BSD".into())]);
         assert_eq!(
             p(&["LicenseRef-x"], false),
             [Part::Other("LicenseRef-x".into())]
