@@ -293,3 +293,155 @@ fn debian_root_filesystem_documents_validate() {
 
     std::fs::remove_dir_all(&data).ok();
 }
+
+/// A jar of the files under `dir` (relative names), as `cd DIR && zip -r` makes it.
+fn jar(dir: &Path) -> Vec<u8> {
+    use std::io::Write;
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
+    files.sort();
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut out);
+        let opts = zip::write::SimpleFileOptions::default();
+        for (name, data) in files {
+            z.start_file(name, opts).unwrap();
+            z.write_all(&data).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    out.into_inner()
+}
+
+/// Every other cataloger's packages in one root filesystem (rpm database of CBL-Mariner,
+/// Python distributions, an npm lockfile, a Cargo.lock, a Go binary, Java archives): the
+/// licence declarations there (rpm's `GPLv2+ and …`, URLs, names) still make valid
+/// documents, and no package is lost.
+#[test]
+fn mixed_ecosystems_documents_validate() {
+    let data = temp_dir("berth_sbom_mixed_");
+    let root = data.join("mixed-rootfs");
+    let put = |rel: &str, bytes: &[u8]| {
+        let to = root.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(&to, bytes).unwrap();
+    };
+    let read = |rel: &str| std::fs::read(fixture(rel)).unwrap();
+    put("etc/os-release", b"ID=mariner\nVERSION_ID=2.0\n");
+    put(
+        "usr/lib/sysimage/rpm/rpmdb.sqlite",
+        &read("pkgdb/rpm/cbl-mariner-2.0/rpmdb.sqlite"),
+    );
+    put(
+        "app/package-lock.json",
+        &read("pkgdb/npm/syft-package-lock.json"),
+    );
+    put("app/Cargo.lock", &read("pkgdb/cargo/syft-Cargo.lock"));
+    put("usr/local/bin/app", &read("pkgdb/go-binary/trivy-test.elf"));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = root.join("usr/local/bin/app");
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for d in [
+        "jackson-core-2.15.2",
+        "api-all-2.0.0-sources",
+        "commons-lang3-3.12.0",
+    ] {
+        let bytes = jar(&fixture(&format!("pkgdb/java/syft-jar-metadata/{d}")));
+        put(&format!("opt/app/lib/{d}.jar"), &bytes);
+    }
+    let site = fixture("pkgdb/python/syft-site-packages");
+    std::fs::create_dir_all(root.join("usr/lib/python3")).unwrap();
+    let copy = Command::new("cp")
+        .arg("-r")
+        .arg(&site)
+        .arg(root.join("usr/lib/python3/site-packages"))
+        .status()
+        .unwrap();
+    assert!(copy.success());
+
+    let (spdx, cdx, n) = documents(&data, &root);
+    let pkgs = spdx_packages(&spdx);
+    let ecosystems: std::collections::BTreeSet<&str> = pkgs
+        .iter()
+        .map(|p| purl_of(p).split('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        ecosystems.into_iter().collect::<Vec<_>>(),
+        [
+            "pkg:cargo",
+            "pkg:golang",
+            "pkg:maven",
+            "pkg:npm",
+            "pkg:pypi",
+            "pkg:rpm"
+        ]
+    );
+    assert!(n > 150, "{n}");
+    let jackson = pkgs
+        .iter()
+        .find(|p| p["name"] == "com.fasterxml.jackson.core:jackson-core")
+        .unwrap();
+    assert_eq!(
+        purl_of(jackson),
+        "pkg:maven/com.fasterxml.jackson.core/jackson-core@2.15.2"
+    );
+    let ca = pkgs
+        .iter()
+        .find(|p| p["name"] == "ca-certificates-tools")
+        .unwrap();
+    assert_eq!(
+        purl_of(ca),
+        "pkg:rpm/mariner/ca-certificates-tools@2.0.0-1.cm2?arch=noarch&distro=mariner-2.0&epoch=1&upstream=ca-certificates"
+    );
+    assert_eq!(
+        cdx_components(&cdx)
+            .iter()
+            .find(|c| c["name"] == "openssl")
+            .unwrap()["licenses"],
+        serde_json::json!([{"license": {"id": "OpenSSL"}}])
+    );
+    std::fs::remove_dir_all(&data).ok();
+}
+
+/// An OCI layout names its manifest: that digest is the image's version and purl version.
+#[test]
+fn oci_layout_documents_carry_the_manifest_digest() {
+    let data = temp_dir("berth_sbom_oci_");
+    // The fixture also has a docker-save manifest.json (which would take precedence): the
+    // layout without it.
+    let src = fixture("signatures/notation/oci-layout");
+    let layout = data.join("oci-layout");
+    std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    for rel in ["oci-layout", "index.json"] {
+        std::fs::copy(src.join(rel), layout.join(rel)).unwrap();
+    }
+    for e in std::fs::read_dir(src.join("blobs/sha256")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), layout.join("blobs/sha256").join(e.file_name())).unwrap();
+    }
+    let (spdx, cdx, _) = documents(&data, &layout);
+    let digest = "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0";
+    assert_eq!(spdx["packages"][0]["versionInfo"], digest);
+    assert_eq!(
+        purl_of(&spdx["packages"][0]),
+        format!(
+            "pkg:oci/oci-layout@{}?repository_url=oci-layout",
+            digest.replace(':', "%3A")
+        )
+    );
+    assert_eq!(cdx["metadata"]["component"]["version"], digest);
+    std::fs::remove_dir_all(&data).ok();
+}
