@@ -445,3 +445,76 @@ fn oci_layout_documents_carry_the_manifest_digest() {
     assert_eq!(cdx["metadata"]["component"]["version"], digest);
     std::fs::remove_dir_all(&data).ok();
 }
+
+/// Every id of the licence list berth checks against (and every exception), one package
+/// each, plus declarations that are not SPDX: both documents still validate — what berth
+/// writes as an SPDX id the validators know.
+#[test]
+fn every_listed_licence_validates() {
+    let data = temp_dir("berth_sbom_ids_");
+    let mut declarations: Vec<String> = sbom::license::listed_ids().map(str::to_owned).collect();
+    assert!(declarations.len() > 600, "{}", declarations.len());
+    declarations
+        .extend(sbom::license::listed_exceptions().map(|e| format!("GPL-2.0-or-later WITH {e}")));
+    declarations.extend(
+        [
+            "Apache-2.0+",
+            "GPLv2+ and LGPLv2+",
+            "MIT/X11",
+            "https://www.apache.org/licenses/LICENSE-2.0.txt",
+            "LicenseRef-foo",
+            "mit OR apache-2.0",
+            "(MIT",
+            "",
+            "Public Domain",
+        ]
+        .map(str::to_owned),
+    );
+    let packages = declarations
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            scan::Package::new(
+                scan::Ecosystem::Npm,
+                format!("p{i}"),
+                "1.0.0",
+                "package.json",
+            )
+            .with_licenses(vec![l.clone()])
+        })
+        .collect();
+    let catalog = scan::Catalog {
+        os: None,
+        packages,
+        warnings: vec![],
+    };
+    let subject = sbom::Subject {
+        repository: "licences",
+        digest: "",
+        tag: Some("test"),
+        registry_host: "",
+    };
+    let tool = sbom::Tool {
+        name: "berth",
+        version: "test",
+    };
+    let spdx = sbom::generate(
+        sbom::Format::Spdx,
+        &catalog,
+        &subject,
+        &tool,
+        "2026-11-28T12:00:00Z",
+    );
+    assert_eq!(spdx_packages(&spdx).len(), declarations.len());
+    spdx_validate(&spdx, &data).unwrap();
+    let cdx = sbom::generate(
+        sbom::Format::CycloneDx,
+        &catalog,
+        &subject,
+        &tool,
+        "2026-11-28T12:00:00Z",
+    );
+    assert_eq!(cdx_components(&cdx).len(), declarations.len());
+    cyclonedx_validate(&cdx, &data).unwrap();
+    std::fs::remove_dir_all(&data).ok();
+}
