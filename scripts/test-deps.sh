@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real clients the integration tests drive, when missing: skopeo, podman,
-# buildah and umoci from Debian, oras and harborapi (a Harbor API client) from PyPI; the PostgreSQL
+# buildah and umoci from Debian, oras, harborapi (a Harbor API client) and the official SBOM
+# validators (spdx-tools, cyclonedx-python-lib) from PyPI; the PostgreSQL
 # and SQLite clients (the harness, and tests that corrupt a record on purpose).
 set -euo pipefail
 need=()
@@ -23,6 +24,10 @@ fi
 if ! python3 -c 'import harborapi' 2>/dev/null; then
   echo "installing harborapi (PyPI)" >&2
   pip install -q 'harborapi==0.26.2'
+fi
+if ! python3 -c 'import spdx_tools, cyclonedx' 2>/dev/null; then
+  echo "installing the SPDX and CycloneDX validators (PyPI)" >&2
+  pip install -q 'spdx-tools==0.8.5' 'cyclonedx-python-lib[json-validation]==11.12.0'
 fi
 if ! command -v cargo-nextest >/dev/null; then
   cargo install --locked cargo-nextest

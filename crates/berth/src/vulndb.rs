@@ -53,7 +53,8 @@ pub struct ScanArgs {
     /// An OCI image layout (directory or tar), a `docker save` archive (tar, optionally
     /// gzip-compressed) or a root filesystem directory.
     path: PathBuf,
-    /// Output format.
+    /// Output format: the vulnerability table or report (JSON), or an SBOM of the packages
+    /// found (SPDX 2.3 JSON, CycloneDX 1.5 JSON).
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
 }
@@ -62,6 +63,8 @@ pub struct ScanArgs {
 pub enum OutputFormat {
     Table,
     Json,
+    Spdx,
+    Cyclonedx,
 }
 
 async fn open(args: ServeArgs) -> anyhow::Result<Meta> {
@@ -245,6 +248,29 @@ async fn download(
     Ok(total)
 }
 
+/// What names the scanned image in an SBOM.
+enum Identity {
+    /// An OCI layout's manifest digest.
+    Manifest(String),
+    /// `sha256:` of the image config (a docker-save archive).
+    Config(String),
+    /// `sha256:` of the catalog's package list (a root filesystem).
+    Packages(String),
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let d = sha2::Sha256::digest(bytes);
+    format!(
+        "sha256:{}",
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+fn packages_digest(catalog: &scan::Catalog) -> String {
+    sha256(&serde_json::to_vec(&catalog.packages).unwrap_or_default())
+}
+
 /// `berth scan PATH`.
 pub async fn scan(args: ScanArgs) -> anyhow::Result<()> {
     let meta = open(args.serve).await?;
@@ -255,23 +281,71 @@ pub async fn scan(args: ScanArgs) -> anyhow::Result<()> {
         path.display()
     );
     let limits = scan::Limits::default();
-    let catalog = tokio::task::spawn_blocking(move || -> Result<scan::Catalog, scan::ScanError> {
-        let is_image = if path.is_dir() {
-            path.join("oci-layout").exists()
-                || path.join("index.json").exists()
-                || path.join("manifest.json").exists()
-        } else {
-            true
-        };
-        if is_image {
-            let archive = scan::archive::ImageArchive::open(&path, &limits)?;
-            scan::catalog::catalog_layers(archive.layers(), &limits)
-        } else {
-            scan::catalog::catalog_dir(&path, &limits)
-        }
-    })
+    let (catalog, identity) = tokio::task::spawn_blocking(
+        move || -> Result<(scan::Catalog, Identity), scan::ScanError> {
+            let is_image = if path.is_dir() {
+                path.join("oci-layout").exists()
+                    || path.join("index.json").exists()
+                    || path.join("manifest.json").exists()
+            } else {
+                true
+            };
+            if is_image {
+                let archive = scan::archive::ImageArchive::open(&path, &limits)?;
+                let catalog = scan::catalog::catalog_layers(archive.layers(), &limits)?;
+                let identity = match (&archive.manifest_digest, &archive.config) {
+                    (Some(d), _) => Identity::Manifest(d.clone()),
+                    (None, Some(config)) => Identity::Config(sha256(config)),
+                    (None, None) => Identity::Packages(packages_digest(&catalog)),
+                };
+                Ok((catalog, identity))
+            } else {
+                let catalog = scan::catalog::catalog_dir(&path, &limits)?;
+                let identity = Identity::Packages(packages_digest(&catalog));
+                Ok((catalog, identity))
+            }
+        },
+    )
     .await?
     .with_context(|| format!("scanning {}", args.path.display()))?;
+    if let Some(format) = match args.format {
+        OutputFormat::Spdx => Some(sbom::Format::Spdx),
+        OutputFormat::Cyclonedx => Some(sbom::Format::CycloneDx),
+        _ => None,
+    } {
+        meta.close().await;
+        let name = args
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| args.path.display().to_string());
+        let (digest, what) = match &identity {
+            Identity::Manifest(d) => (d.clone(), "the image manifest's digest"),
+            Identity::Config(d) => (
+                d.clone(),
+                "the sha256 of the image config (Docker's image ID): a docker-save archive has no manifest digest",
+            ),
+            Identity::Packages(d) => (
+                d.clone(),
+                "the sha256 of the cataloged package list (JSON): a root filesystem has no digest",
+            ),
+        };
+        eprintln!("note: the document's image digest {digest} is {what}");
+        let subject = sbom::Subject {
+            repository: &name,
+            digest: &digest,
+            tag: None,
+            registry_host: "",
+        };
+        let tool = sbom::Tool {
+            name: "berth",
+            version: env!("CARGO_PKG_VERSION"),
+        };
+        let created = jobs::scan::rfc3339(meta::now_ms());
+        let doc = sbom::generate(format, &catalog, &subject, &tool, &created);
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
     let packages = jobs::scan::installed(&catalog);
     let index = jobs::scan::load_index(&meta, &packages).await?;
     let found = jobs::scan::findings(&index, &packages);
@@ -300,6 +374,8 @@ pub async fn scan(args: ScanArgs) -> anyhow::Result<()> {
             report["warnings"] = serde_json::json!(catalog.warnings);
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
+        // Written above, before the vulnerability matching they do not need.
+        OutputFormat::Spdx | OutputFormat::Cyclonedx => {}
         OutputFormat::Table => {
             let os = catalog
                 .os

@@ -69,6 +69,9 @@ pub struct ImageArchive {
     pub config: Option<Vec<u8>>,
     /// The members (paths inside the archive) of the layers, base layer first.
     pub layer_paths: Vec<String>,
+    /// The image manifest's digest, when the archive names it: an OCI layout's descriptor
+    /// of the chosen manifest (a `docker save` archive has none).
+    pub manifest_digest: Option<String>,
 }
 
 impl ImageArchive {
@@ -90,6 +93,7 @@ impl ImageArchive {
             format: ImageFormat::DockerSave,
             config: None,
             layer_paths: Vec::new(),
+            manifest_digest: None,
         };
         if archive.exists("manifest.json") {
             archive.read_docker_manifest()?;
@@ -257,6 +261,10 @@ impl ImageArchive {
                 .ok_or_else(|| self.err("index: no manifests"))?;
             let chosen = pick_manifest(manifests);
             let blob = blob_path(chosen).ok_or_else(|| self.err("index: bad descriptor"))?;
+            self.manifest_digest = chosen
+                .get("digest")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
             doc = self.read_json(&blob)?;
         }
         Err(self.err("index: nested too deeply"))

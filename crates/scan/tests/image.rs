@@ -17,6 +17,7 @@ fn alpine_3_10_4_docker_save_image() {
     let limits = Limits::default();
     let archive = ImageArchive::open(&path, &limits).unwrap();
     assert_eq!(archive.format, ImageFormat::DockerSave);
+    assert_eq!(archive.manifest_digest, None);
     assert_eq!(
         archive.layer_paths,
         ["71dba1fabbde4baabcdebcde4895d3f3887e388b09cef162f8159cf7daffa1b8/layer.tar"]
@@ -126,6 +127,10 @@ fn oci_layout_as_a_plain_tar_via_index_json() {
     let archive = ImageArchive::open(&tmp, &limits).unwrap();
     assert_eq!(archive.format, ImageFormat::OciLayout);
     assert!(archive.config.is_some());
+    assert_eq!(
+        archive.manifest_digest.as_deref(),
+        Some("sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0")
+    );
     let cat = catalog(&analyze(archive.layers(), &scan::wanted, &limits).unwrap());
     assert_eq!(cat.os.unwrap().version_id.as_deref(), Some("3.17.2"));
     assert!(cat

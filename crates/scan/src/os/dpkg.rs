@@ -11,9 +11,11 @@ pub const STATUS_D: &str = "var/lib/dpkg/status.d/";
 /// Where a package's copyright file is: `usr/share/doc/<package>/copyright`.
 const DOC: &str = "usr/share/doc/";
 
-/// Copyright files larger than this are not read (the largest in Debian's base system is
-/// about 100 KiB; a machine-readable file names its licences near its top anyway).
-pub const MAX_COPYRIGHT_BYTES: u64 = 256 * 1024;
+/// Copyright files larger than this are not kept (their package then has no licence): most
+/// are a few KiB, and they share the file set's content budget
+/// ([`Limits::max_content_bytes`](crate::layers::Limits::max_content_bytes)) with the
+/// package databases.
+pub const MAX_COPYRIGHT_BYTES: u64 = 128 * 1024;
 
 /// `usr/share/doc/<package>/copyright`: its machine-readable (DEP-5) `License:` fields are
 /// the package's declared licences.
