@@ -147,6 +147,11 @@ fn external_scanning(
                 .map_err(|e| e.to_string())
         }),
         max_wait: Duration::from_secs(1800),
+        check_url: Box::new(move |url: &str| {
+            policy
+                .check_url(url)
+                .map_err(|e| format!("the scanner URL {url:?} is refused: {e}"))
+        }),
     }
 }
 

@@ -74,6 +74,16 @@ fn a_berth_scans_through_another_berth_with_the_same_report() {
     // Registration: the adapter is asked for its metadata; a wrong key is refused.
     let r = register(&c, "bad-key", &b.url(), "wrong");
     assert_eq!(r.status, 400, "{}", r.text());
+    // Internal addresses the outbound policy does not allow are refused before connecting.
+    for url in [
+        "http://169.254.169.254/",
+        "http://10.0.0.1:9/",
+        "http://[::1]:9/",
+    ] {
+        let r = register(&c, "internal", url, KEY);
+        assert_eq!(r.status, 400, "{url}: {}", r.text());
+        assert!(r.text().contains("refused"), "{url}: {}", r.text());
+    }
     let r = register(&c, "other-berth", &b.url(), KEY);
     assert_eq!(r.status, 201, "{}", r.text());
     let uuid = r

@@ -27,6 +27,9 @@ pub struct ExternalScanning {
     pub mint_token: Box<TokenMinter>,
     /// How long to wait for an adapter's report before failing the scan.
     pub max_wait: Duration,
+    /// The outbound policy's check of an adapter URL: the guarded client filters DNS
+    /// answers, but an IP literal is connected to without a lookup.
+    pub check_url: Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>,
 }
 
 impl ExternalScanning {
@@ -55,6 +58,7 @@ async fn client_of(
     if reg.disabled {
         return Err(format!("the scanner {:?} is disabled", reg.name));
     }
+    (x.check_url)(&reg.url)?;
     let auth = adapter::Auth::from_registration(&reg.auth, &reg.access_credential)
         .map_err(|e| e.to_string())?;
     let client = adapter::Client::new(x.client(reg.skip_cert_verify), &reg.url, auth);
@@ -303,15 +307,17 @@ fn sbom_media_types(metadata: &adapter::Metadata) -> Vec<String> {
 }
 
 /// Asks a registration's adapter for its metadata (registration, ping): validated, or why
-/// not.
+/// not. The URL must pass the outbound policy.
 pub async fn ping(
-    http: reqwest::Client,
+    x: &ExternalScanning,
     url: &str,
     auth: &str,
     credential: &str,
+    skip_cert_verify: bool,
 ) -> Result<adapter::Metadata, String> {
+    (x.check_url)(url)?;
     let auth = adapter::Auth::from_registration(auth, credential).map_err(|e| e.to_string())?;
-    let metadata = adapter::Client::new(http, url, auth)
+    let metadata = adapter::Client::new(x.client(skip_cert_verify), url, auth)
         .metadata()
         .await
         .map_err(|e| e.to_string())?;

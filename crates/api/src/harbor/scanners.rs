@@ -134,14 +134,9 @@ async fn check(
             "auth {auth:?} is not one of \"\", \"Basic\", \"Bearer\", \"X-ScannerAdapter-API-Key\""
         )));
     }
-    jobs::external::ping(
-        state.external.client(skip_cert_verify),
-        url,
-        auth,
-        credential,
-    )
-    .await
-    .map_err(|e| HError::bad_request(format!("the scanner at {url} cannot be used: {e}")))
+    jobs::external::ping(&state.external, url, auth, credential, skip_cert_verify)
+        .await
+        .map_err(|e| HError::bad_request(format!("the scanner at {url} cannot be used: {e}")))
 }
 
 /// `GET /scanners`.
@@ -381,10 +376,11 @@ pub async fn metadata(ctx: Ctx, State(state): State<AppState>, Path(id): Path<St
     }
     let row = registration(&state, &id).await?;
     let m = jobs::external::ping(
-        state.external.client(row.skip_cert_verify),
+        &state.external,
         &row.url,
         &row.auth,
         &row.access_credential,
+        row.skip_cert_verify,
     )
     .await
     .map_err(|e| {
