@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 /// granting pull of that artifact only, with Harbor's `scanner-pull` (past pull policies).
 pub type TokenMinter = dyn Fn(&str, &str) -> Result<String, String> + Send + Sync;
 
+/// The outbound policy's verdict on a URL.
+pub type UrlCheck = dyn Fn(&str) -> Result<(), String> + Send + Sync;
+
 /// What external scans need from the process.
 pub struct ExternalScanning {
     /// The outbound-guarded HTTP client (no redirects followed).
@@ -29,7 +32,7 @@ pub struct ExternalScanning {
     pub max_wait: Duration,
     /// The outbound policy's check of an adapter URL: the guarded client filters DNS
     /// answers, but an IP literal is connected to without a lookup.
-    pub check_url: Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>,
+    pub check_url: Box<UrlCheck>,
 }
 
 impl ExternalScanning {
