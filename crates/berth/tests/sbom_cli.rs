@@ -5,18 +5,11 @@
 //! scripts/test-deps.sh), and its package count against `berth scan --format json`.
 
 mod common;
+use common::scanning::*;
 use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
-
-fn fixture(p: &str) -> PathBuf {
-    let path = Path::new(FIXTURES).join(p);
-    assert!(path.exists(), "fixture {} is missing", path.display());
-    path
-}
 
 fn temp_dir(prefix: &str) -> PathBuf {
     let d = std::env::temp_dir().join(unique(prefix));
@@ -43,59 +36,6 @@ fn scan_json(data: &Path, path: &Path, format: &str) -> Value {
     );
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("--format {format} printed no JSON: {e}"))
-}
-
-/// `pyspdxtools -i FILE`: Ok, or the validator's complaint. It exits non-zero and prints
-/// "The document is invalid" for an invalid document.
-fn spdx_validate(doc: &Value, dir: &Path) -> Result<(), String> {
-    let file = dir.join(format!("{}.spdx.json", unique("doc")));
-    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
-    let out = Command::new("pyspdxtools")
-        .arg("-i")
-        .arg(&file)
-        .output()
-        .expect("pyspdxtools is not installed (scripts/test-deps.sh installs spdx-tools)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() && !text.contains("invalid") {
-        Ok(())
-    } else {
-        Err(format!("pyspdxtools exited {}: {text}", out.status))
-    }
-}
-
-/// cyclonedx-python-lib's strict JSON validator for 1.5: Ok, or the validation error. The
-/// script exits 0 only when `validate_str` returns None (valid).
-fn cyclonedx_validate(doc: &Value, dir: &Path) -> Result<(), String> {
-    let file = dir.join(format!("{}.cdx.json", unique("doc")));
-    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
-    let script = "import sys\n\
-        from cyclonedx.validation.json import JsonStrictValidator\n\
-        from cyclonedx.schema import SchemaVersion\n\
-        err = JsonStrictValidator(SchemaVersion.V1_5).validate_str(open(sys.argv[1]).read())\n\
-        if err is not None:\n    print(err)\n    sys.exit(1)\n\
-        print('valid')\n";
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .arg(&file)
-        .output()
-        .expect("python3 is missing");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() && text.trim() == "valid" {
-        Ok(())
-    } else {
-        Err(format!(
-            "CycloneDX validation exited {}: {text}",
-            out.status
-        ))
-    }
 }
 
 /// SPDX packages that are the cataloged packages (not the image, not the OS).

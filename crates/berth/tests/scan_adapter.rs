@@ -5,113 +5,21 @@
 
 mod common;
 use adapter::{mime, ArtifactRef, Auth, EnabledCapability, ReportPoll, ScanRequest};
+use common::scanning::*;
 use common::*;
 use serde_json::{json, Value};
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
 const KEY: &str = "adapter-test-key-0123456789";
 
-fn fixture(p: &str) -> PathBuf {
-    let path = Path::new(FIXTURES).join(p);
-    assert!(path.exists(), "fixture {} is missing", path.display());
-    path
-}
-
-/// A gzip-compressed tar layer holding `files` (path, content).
-fn layer(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, content) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(content.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut h, path, *content).unwrap();
-    }
-    let tar = builder.into_inner().unwrap();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&tar).unwrap();
-    gz.finish().unwrap()
-}
-
-/// Alpine 3.10.4 with musl downgraded to 1.1.22-r2 (as in `scan_server.rs`): vulnerable to
-/// CVE-2019-14697 (secdb) and the test advisory.
-fn vulnerable_layer() -> Vec<u8> {
-    let os_release = std::fs::read(fixture("pkgdb/apk/alpine-3.10.4/os-release")).unwrap();
-    let db = std::fs::read_to_string(fixture("pkgdb/apk/alpine-3.10.4/installed"))
-        .unwrap()
-        .replace("V:1.1.22-r3", "V:1.1.22-r2")
-        .into_bytes();
-    layer(&[
-        ("etc/os-release", &os_release),
-        ("lib/apk/db/installed", &db),
-    ])
-}
-
-/// The vulnerable image's files as an uncompressed tar.
+/// The Alpine image's files as an uncompressed tar.
 fn plain_tar_layer() -> Vec<u8> {
-    let os_release = std::fs::read(fixture("pkgdb/apk/alpine-3.10.4/os-release")).unwrap();
     let db = std::fs::read(fixture("pkgdb/apk/alpine-3.10.4/installed")).unwrap();
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, content) in [
-        ("etc/os-release", &os_release),
-        ("lib/apk/db/installed", &db),
-    ] {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(content.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        builder
-            .append_data(&mut h, path, content.as_slice())
-            .unwrap();
-    }
-    builder.into_inner().unwrap()
-}
-
-/// The same image, with musl at the fixed version.
-fn clean_layer() -> Vec<u8> {
-    let os_release = std::fs::read(fixture("pkgdb/apk/alpine-3.10.4/os-release")).unwrap();
-    let db = std::fs::read(fixture("pkgdb/apk/alpine-3.10.4/installed")).unwrap();
-    layer(&[
-        ("etc/os-release", &os_release),
+    tar_layer(&[
+        ("etc/os-release", &alpine_os_release()),
         ("lib/apk/db/installed", &db),
     ])
-}
-
-/// Alpine secdb v3.10 and one OSV advisory for musl rated High (as in `scan_server.rs`).
-fn import_advisories(s: &Server) {
-    let dir = s.data_dir().join("advisories");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("BERTH-TEST-2019-0001.json"),
-        json!({
-            "id": "BERTH-TEST-2019-0001",
-            "modified": "2024-01-01T00:00:00Z",
-            "aliases": ["CVE-2099-0001"],
-            "summary": "test advisory: musl before 1.1.22-r3",
-            "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"}],
-            "affected": [{
-                "package": {"ecosystem": "Alpine:v3.10", "name": "musl"},
-                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1.22-r3"}]}]
-            }],
-            "references": [{"type": "WEB", "url": "https://example.com/BERTH-TEST-2019-0001"}]
-        })
-        .to_string(),
-    )
-    .unwrap();
-    for path in [
-        dir.clone(),
-        fixture("advisories/alpine-secdb-legacy-yaml/v3.10"),
-    ] {
-        let out = s.berth_cli(&["vulndb", "import", path.to_str().unwrap()]);
-        assert!(
-            out.status.success(),
-            "import: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
 }
 
 /// The built-in scan's report of `project/repo:reference`, after scanning it.

@@ -167,18 +167,7 @@ pub async fn create(ctx: Ctx, State(state): State<AppState>, body_bytes: Bytes) 
     let auth = req.auth.unwrap_or_default();
     let credential = req.access_credential.unwrap_or_default();
     let skip = req.skip_cert_verify.unwrap_or(false);
-    if name == "berth"
-        || state
-            .registry
-            .meta()
-            .scanner_by_name(&name)
-            .await?
-            .is_some()
-    {
-        return Err(HError::conflict(format!(
-            "a scanner named {name:?} is already registered"
-        )));
-    }
+    name_free(&state, &name).await?;
     let metadata = check(&state, &name, &url, &auth, &credential, skip).await?;
     let row = ScannerRow {
         uuid: uuid::Uuid::new_v4().to_string(),
@@ -222,6 +211,17 @@ pub async fn ping(ctx: Ctx, State(state): State<AppState>, body_bytes: Bytes) ->
     Ok(StatusCode::OK.into_response())
 }
 
+/// 409 when a registration (or the built-in scanner) has the name.
+async fn name_free(state: &AppState, name: &str) -> Result<(), HError> {
+    let taken = name == "berth" || state.registry.meta().scanner_by_name(name).await?.is_some();
+    if taken {
+        return Err(HError::conflict(format!(
+            "a scanner named {name:?} is already registered"
+        )));
+    }
+    Ok(())
+}
+
 async fn registration(state: &AppState, id: &str) -> Result<ScannerRow, HError> {
     state
         .registry
@@ -243,13 +243,16 @@ fn immutable(id: &str) -> Result<(), HError> {
 /// `GET /scanners/{id}`.
 pub async fn get(ctx: Ctx, State(state): State<AppState>, Path(id): Path<String>) -> HResult {
     require_admin(&ctx.principal)?;
-    if id == BUILTIN_SCANNER_UUID {
+    Ok(ok_json(registration_or_builtin(&state, &id).await?))
+}
+
+/// A registration's answer; the built-in scanner's for its uuid (or an empty one).
+async fn registration_or_builtin(state: &AppState, id: &str) -> Result<Value, HError> {
+    if id.is_empty() || id == BUILTIN_SCANNER_UUID {
         let rows = state.registry.meta().scanners().await?;
-        return Ok(ok_json(builtin_json(!rows.iter().any(|s| s.is_default))));
+        return Ok(builtin_json(!rows.iter().any(|s| s.is_default)));
     }
-    Ok(ok_json(registration_json(
-        &registration(&state, &id).await?,
-    )))
+    Ok(registration_json(&registration(state, id).await?))
 }
 
 /// `PUT /scanners/{id}`: replaces the registration (the adapter is asked again).
@@ -265,18 +268,7 @@ pub async fn update(
     let req: RegistrationReq = body(&body_bytes)?;
     if let Some(name) = req.name {
         if name != row.name {
-            if name == "berth"
-                || state
-                    .registry
-                    .meta()
-                    .scanner_by_name(&name)
-                    .await?
-                    .is_some()
-            {
-                return Err(HError::conflict(format!(
-                    "a scanner named {name:?} is already registered"
-                )));
-            }
+            name_free(&state, &name).await?;
             row.name = name;
         }
     }
@@ -428,13 +420,7 @@ pub async fn project_get(
         .scanner_for(Some(proj.id))
         .await
         .map_err(HError::internal)?;
-    if uuid.is_empty() {
-        let rows = state.registry.meta().scanners().await?;
-        return Ok(ok_json(builtin_json(!rows.iter().any(|s| s.is_default))));
-    }
-    Ok(ok_json(registration_json(
-        &registration(&state, &uuid).await?,
-    )))
+    Ok(ok_json(registration_or_builtin(&state, &uuid).await?))
 }
 
 /// `PUT /projects/{p}/scanner` with `{"uuid": …}`.

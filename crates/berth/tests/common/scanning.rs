@@ -5,6 +5,7 @@ use super::{Client, Server};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
@@ -173,4 +174,57 @@ pub fn start_scan(
         &[("Content-Type", "application/json")],
         body.as_deref(),
     )
+}
+
+/// `pyspdxtools -i FILE`: Ok, or the validator's complaint. It exits non-zero and prints
+/// "The document is invalid" for an invalid document.
+pub fn spdx_validate(doc: &Value, dir: &Path) -> Result<(), String> {
+    let file = dir.join(format!("{}.spdx.json", super::unique("doc")));
+    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+    let out = Command::new("pyspdxtools")
+        .arg("-i")
+        .arg(&file)
+        .output()
+        .expect("pyspdxtools is not installed (scripts/test-deps.sh installs spdx-tools)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() && !text.contains("invalid") {
+        Ok(())
+    } else {
+        Err(format!("pyspdxtools exited {}: {text}", out.status))
+    }
+}
+
+/// cyclonedx-python-lib's strict JSON validator for 1.5: Ok, or the validation error. The
+/// script exits 0 only when `validate_str` returns None (valid).
+pub fn cyclonedx_validate(doc: &Value, dir: &Path) -> Result<(), String> {
+    let file = dir.join(format!("{}.cdx.json", super::unique("doc")));
+    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+    let script = "import sys\n\
+        from cyclonedx.validation.json import JsonStrictValidator\n\
+        from cyclonedx.schema import SchemaVersion\n\
+        err = JsonStrictValidator(SchemaVersion.V1_5).validate_str(open(sys.argv[1]).read())\n\
+        if err is not None:\n    print(err)\n    sys.exit(1)\n\
+        print('valid')\n";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&file)
+        .output()
+        .expect("python3 is missing");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() && text.trim() == "valid" {
+        Ok(())
+    } else {
+        Err(format!(
+            "CycloneDX validation exited {}: {text}",
+            out.status
+        ))
+    }
 }
