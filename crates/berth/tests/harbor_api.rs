@@ -286,6 +286,15 @@ fn harborapi_client_used_unchanged() {
         setup["get_project_robots"]
     );
 
+    let scanners = setup["get_scanners"].as_array().unwrap();
+    assert_eq!(scanners.len(), 1, "{}", setup["get_scanners"]);
+    assert_eq!(scanners[0]["name"], "berth");
+    assert_eq!(scanners[0]["is_default"], true);
+    assert_eq!(
+        setup["get_project_scanner"]["uuid"], scanners[0]["uuid"],
+        "the project's scans go to the default scanner"
+    );
+
     // 2. skopeo pushes as the robot, with the secret harborapi got.
     let tmp = scratch(&s);
     let skopeo = Skopeo::new(&tmp);

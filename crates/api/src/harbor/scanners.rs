@@ -44,7 +44,8 @@ fn builtin_json(is_default: bool) -> Value {
         "uuid": BUILTIN_SCANNER_UUID,
         "name": "berth",
         "description": "berth's built-in scanner (vulnerabilities and SBOMs)",
-        "url": "",
+        // Not an adapter anyone calls: the scanner runs inside berth.
+        "url": "berth://builtin",
         "disabled": false,
         "is_default": is_default,
         "auth": "",

@@ -151,6 +151,10 @@ async def setup(url, args):
         "get_project_robots",
         admin.get_robots(query=f"Level=project,ProjectID={p.project_id}"),
     )
+    # Scanner registrations parse as harborapi's models: the built-in scanner is listed,
+    # the default, and the project's scanner.
+    await step("get_scanners", admin.get_scanners())
+    await step("get_project_scanner", admin.get_project_scanner(project))
     return step.out
 
 
