@@ -355,3 +355,75 @@ fn the_scanner_token_reads_the_one_artifact_and_nothing_else() {
     assert_eq!(r.status, 202, "{}", r.text());
     assert_eq!(wait_scan(&c, "tok", "app", "v1")["scan_status"], "Stopped");
 }
+
+#[test]
+fn scanner_registration_bad_input_gets_clear_errors() {
+    let a = Server::start();
+    let c = a.client();
+    api_create_project(&c, &json!({"project_name": "bad"}));
+    let post = |body: &[u8]| {
+        c.req(
+            "POST",
+            "/api/v2.0/scanners",
+            &[("Content-Type", "application/json")],
+            Some(body),
+        )
+    };
+    for (body, needle) in [
+        (b"{not json".as_slice(), ""),
+        (br#"{"url": "http://example.com"}"#.as_slice(), "name"),
+        (
+            br#"{"name": "x", "url": "not a url"}"#.as_slice(),
+            "invalid",
+        ),
+        (
+            br#"{"name": "x", "url": "ftp://example.com"}"#.as_slice(),
+            "http",
+        ),
+        (
+            br#"{"name": "x", "url": "http://example.com", "auth": "Digest"}"#.as_slice(),
+            "auth",
+        ),
+        (
+            br#"{"name": "berth", "url": "http://example.com"}"#.as_slice(),
+            "already",
+        ),
+    ] {
+        let r = post(body);
+        assert!(
+            matches!(r.status, 400 | 409),
+            "{}: {} {}",
+            String::from_utf8_lossy(body),
+            r.status,
+            r.text()
+        );
+        assert!(r.text().contains(needle), "{}", r.text());
+        assert!(
+            r.json()["errors"][0]["message"].is_string(),
+            "Harbor's error body"
+        );
+    }
+    let nope = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+    assert_eq!(c.get(&format!("/api/v2.0/scanners/{nope}")).status, 404);
+    let r = send_json(
+        &c,
+        "PUT",
+        "/api/v2.0/projects/bad/scanner",
+        &json!({ "uuid": nope }),
+    );
+    assert_eq!(r.status, 404, "{}", r.text());
+    let r = send_json(&c, "PUT", "/api/v2.0/projects/bad/scanner", &json!({}));
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = c.req(
+        "PATCH",
+        &format!("/api/v2.0/scanners/{nope}"),
+        &[("Content-Type", "application/json")],
+        Some(br#"{"is_default": false}"#),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    // Nothing was registered by any of it.
+    assert_eq!(
+        c.get("/api/v2.0/scanners").json().as_array().unwrap().len(),
+        1
+    );
+}
