@@ -25,7 +25,7 @@ if ! python3 -c 'import harborapi' 2>/dev/null; then
   echo "installing harborapi (PyPI)" >&2
   pip install -q 'harborapi==0.26.2'
 fi
-if ! python3 -c 'import spdx_tools, cyclonedx' 2>/dev/null; then
+if ! python3 -c 'import spdx_tools, cyclonedx, jsonschema' 2>/dev/null; then
   echo "installing the SPDX and CycloneDX validators (PyPI)" >&2
   pip install -q 'spdx-tools==0.8.5' 'cyclonedx-python-lib[json-validation]==11.12.0'
 fi
