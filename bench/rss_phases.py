@@ -49,7 +49,8 @@ def status(pid):
                     out[k] = int(v.split()[0])
     except OSError:
         return None
-    return out
+    # An exited process not yet reaped (a zombie) has a status without memory lines.
+    return out if "VmRSS" in out else None
 
 
 def find_server(parent_pid, binary):
@@ -131,7 +132,8 @@ def one_run(binary, interval):
     final = samples[-1][1] if samples else {}
     peak_line = next((line for line in stdout.splitlines() if line.startswith("| Peak RSS")), "")
     return {"phases": phases, "final_hwm_mib": round(final.get("VmHWM", 0) / 1024, 1),
-            "samples": len(samples), "report_peak_row": peak_line}
+            "samples": len(samples), "report_peak_row": peak_line,
+            "_series": samples, "_lines": lines}
 
 
 def main():
@@ -139,6 +141,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--interval", type=float, default=0.02)
     ap.add_argument("--label", default="")
+    ap.add_argument("--dump", help="directory for each run's samples and stamped log lines (TSV)")
     args = ap.parse_args()
     binary = os.environ.get("BERTH_BIN")
     if not binary:
@@ -146,7 +149,17 @@ def main():
     runs = []
     for i in range(args.runs):
         r = one_run(binary, args.interval)
+        series, stamped = r.pop("_series"), r.pop("_lines")
         runs.append(r)
+        if args.dump:
+            os.makedirs(args.dump, exist_ok=True)
+            with open(os.path.join(args.dump, f"{args.label or 'run'}-{i + 1}.tsv"), "w") as f:
+                f.write("t_s\tVmRSS_kib\tVmHWM_kib\tRssAnon_kib\tThreads\n")
+                for t, st in series:
+                    f.write(f"{t:.3f}\t{st['VmRSS']}\t{st['VmHWM']}\t{st.get('RssAnon', 0)}\t{st.get('Threads', 0)}\n")
+            with open(os.path.join(args.dump, f"{args.label or 'run'}-{i + 1}.log"), "w") as f:
+                for t, line in stamped:
+                    f.write(f"{t:.3f}\t{line}\n")
         print(f"\n### {args.label} run {i + 1}: final VmHWM {r['final_hwm_mib']} MiB ({r['samples']} samples)\n")
         print("| phase | span (s) | max VmRSS sampled (MiB) | max RssAnon (MiB) | VmHWM at end (MiB) | RSS at end (MiB) | max threads |")
         print("|---|---|---:|---:|---:|---:|---:|")
