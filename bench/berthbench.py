@@ -111,6 +111,13 @@ def proc_status_kib(pid, key):
     return 0
 
 
+def reset_hwm(pid):
+    """Resets the process's VmHWM (peak RSS) to its current RSS (Linux >= 4.0: writing 5 to
+    /proc/PID/clear_refs), so that a later VmHWM reading is the peak of what came between."""
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")
+
+
 def pct(values, p):
     if not values:
         return float("nan")
